@@ -1,0 +1,54 @@
+"""Numba settings in one place.
+
+Every kernel in :mod:`fastq.kernels` is compiled with :data:`JIT` (plus ``parallel=True`` for
+the population kernels).  Nothing is compiled at import: the first call compiles, or
+:func:`fastq.warmup` compiles on request.
+
+- ``fastmath`` stays off: the numpy reference must agree bit for bit, which rules out
+  reassociation and fused multiply-adds.
+- Caching of compiled kernels on disk is off unless ``FASTQ_CACHE=1`` is set in the environment
+  before ``fastq`` is imported (numba writes the cache beside the package, or in
+  ``NUMBA_CACHE_DIR``).
+- :func:`threads` sets the number of numba threads for a block of code and restores it after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+import numba
+
+CACHE: bool = os.environ.get("FASTQ_CACHE", "0").strip().lower() in ("1", "true", "yes", "on")
+
+#: Options shared by every compiled function.
+JIT: dict = {"cache": CACHE, "fastmath": False, "nogil": True, "error_model": "numpy"}
+
+
+def max_threads() -> int:
+    """Number of threads numba was started with (``NUMBA_NUM_THREADS``, default: every core)."""
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+@contextlib.contextmanager
+def threads(n: int | None) -> Iterator[int]:
+    """Run the enclosed block with ``n`` numba threads (``None``: all of them).
+
+    Yields the number of threads in effect.  The previous setting is restored on exit, also when
+    the block raises.
+
+    Examples
+    --------
+    >>> from fastq._config import threads
+    >>> with threads(1) as n:
+    ...     n
+    1
+    """
+    previous = numba.get_num_threads()
+    n = max_threads() if n is None else int(n)
+    numba.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        numba.set_num_threads(previous)

@@ -1,0 +1,160 @@
+"""Boundary checks shared by every entry point.
+
+Every public function validates its arguments with these helpers before anything is compiled or
+allocated, so that nothing invalid can reach a numba kernel (numba does not bounds-check).  Each
+error names the argument, the value received and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+
+import numpy as np
+
+
+def _describe(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def integer(name: str, value, *, low: int | None = None, high: int | None = None) -> int:
+    """Return ``value`` as a Python int, checking its type and ``low <= value <= high``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {_describe(value)} ({type(value).__name__})")
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be {_range_text(low, high, True, True)}, got {value}")
+    return value
+
+
+def choice(name: str, value, allowed) -> str:
+    """Check that ``value`` is one of the strings in ``allowed``."""
+    if not isinstance(value, str) or value not in allowed:
+        options = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{name} must be one of {options}, got {_describe(value)}")
+    return value
+
+
+def _range_text(low, high, low_closed: bool, high_closed: bool) -> str:
+    if low is not None and high is not None:
+        left = "<=" if low_closed else "<"
+        right = "<=" if high_closed else "<"
+        return f"in the range {low} {left} value {right} {high}"
+    if low is not None:
+        return f">= {low}" if low_closed else f"> {low}"
+    if high is not None:
+        return f"<= {high}" if high_closed else f"< {high}"
+    return "finite"
+
+
+def real(
+    name: str,
+    value,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_closed: bool = True,
+    high_closed: bool = True,
+) -> float:
+    """Return ``value`` as a finite float inside the given interval."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {_describe(value)} ({type(value).__name__})")
+    value = float(value)
+    _check_interval(name, np.asarray([value]), low, high, low_closed, high_closed, scalar=value)
+    return value
+
+
+def _check_interval(name, arr, low, high, low_closed, high_closed, scalar=None) -> None:
+    bad = ~np.isfinite(arr)
+    if low is not None:
+        bad |= (arr < low) if low_closed else (arr <= low)
+    if high is not None:
+        bad |= (arr > high) if high_closed else (arr >= high)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        where = "" if scalar is not None else f" (entry {first})"
+        shown = scalar if scalar is not None else arr[first]
+        rng = _range_text(low, high, low_closed, high_closed)
+        raise ValueError(f"{name} must be finite and {rng}, got {shown!r}{where}")
+
+
+def per_agent(
+    name: str,
+    value,
+    agents: int,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_closed: bool = True,
+    high_closed: bool = True,
+) -> np.ndarray:
+    """Broadcast a hyperparameter to a read-only float64 array of shape ``(agents,)``.
+
+    ``value`` is a real number (the same for every agent) or a 1-D array-like of length
+    ``agents``; every entry must be finite and inside the interval.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a number or a 1-D array of {agents} numbers, got {value!r}")
+    if isinstance(value, numbers.Real):
+        real(name, value, low=low, high=high, low_closed=low_closed, high_closed=high_closed)
+        out = np.full(agents, float(value), dtype=np.float64)
+    else:
+        try:
+            arr = np.asarray(value)
+        except Exception as exc:  # pragma: no cover - exotic array-likes
+            raise TypeError(f"{name} must be a number or a 1-D array, got {_describe(value)}") from exc
+        if arr.dtype.kind not in "iuf":
+            raise TypeError(
+                f"{name} must be a number or a 1-D array of real numbers, got dtype {arr.dtype}"
+            )
+        if arr.ndim != 1 or arr.shape[0] != agents:
+            raise ValueError(
+                f"{name} must be a number or a 1-D array of length agents={agents}, "
+                f"got shape {arr.shape}"
+            )
+        out = np.ascontiguousarray(arr, dtype=np.float64).copy()
+        _check_interval(name, out, low, high, low_closed, high_closed)
+    out.flags.writeable = False
+    return out
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to this process now, or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def memory(what: str, nbytes: int, *, fraction: float = 0.8) -> None:
+    """Refuse a request whose outputs would not fit in memory, with the estimate in the message."""
+    available = available_memory()
+    if available is not None and nbytes > fraction * available:
+        raise ValueError(
+            f"{what} would need about {_gib(nbytes)} of memory for its outputs, "
+            f"but only {_gib(available)} is available; use fewer agents or episodes"
+        )
+
+
+def _gib(nbytes: float) -> str:
+    if nbytes >= 2**30:
+        return f"{nbytes / 2**30:.1f} GiB"
+    return f"{nbytes / 2**20:.1f} MiB"
+
+
+def is_finite_number(value) -> bool:
+    """True for real, finite numbers that are not bools."""
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, (bool, np.bool_))
+        and math.isfinite(float(value))
+    )

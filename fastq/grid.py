@@ -1,0 +1,296 @@
+"""GridWorld: an ASCII map plus dynamics options, compiled to a :class:`TabularMDP`.
+
+Cells::
+
+    S  start          episodes start in a start cell, uniformly at random among them
+    G  goal           terminal; entering it gives goal_reward and counts as success
+    H  hole           terminal; entering it gives hole_reward
+    C  cliff          entering it gives cliff_reward and sends the agent back to a start cell;
+                      the episode goes on
+    #  wall           moving into it (or off the map) leaves the agent where it is
+    .  or F  free     entering it gives step_reward
+
+State ``s`` is the cell ``(s // ncol, s % ncol)`` in row-major order, as in Gymnasium.  Every
+cell is a state, also walls and cliffs, which can never be occupied; their rows are well defined
+and never used.
+
+Moves: each action is a compass move.  With ``slip > 0`` the intended move happens with
+probability ``p = 1 - slip`` and each of the two perpendicular moves with probability
+``(1 - p) / 2`` (Gymnasium's ``success_rate`` / ``fail_rate`` formula; FrozenLake's
+``is_slippery`` is ``slip = Fraction(2, 3)``, which yields exactly Gymnasium's floats).  The
+outcome of a move is decided by the cell the agent ends up in, also when a wall or the edge kept
+it in place.  Outcomes that land in the same state with the same reward are merged.
+
+Reward rule: the entered cell's reward replaces the step reward (entering the goal gives
+``goal_reward``, not ``step_reward + goal_reward``), as in Gymnasium's FrozenLake and
+CliffWalking.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+from collections import deque
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+
+import numpy as np
+
+from . import _validate
+from .mdp import TabularMDP
+from .rng import MAX_STEPS_LIMIT
+
+CELLS = "SGHC#.F"
+
+#: Compass moves: name, (row delta, col delta), arrow used when rendering a policy.
+MOVES = {
+    "L": ("left", (0, -1), "\u2190"),
+    "D": ("down", (1, 0), "\u2193"),
+    "R": ("right", (0, 1), "\u2192"),
+    "U": ("up", (-1, 0), "\u2191"),
+}
+
+
+@dataclass(frozen=True)
+class GridWorld:
+    """A grid world given as an ASCII map.
+
+    Parameters
+    ----------
+    rows : sequence of str, or str
+        The map, one string per row (or one string with a line per row), all of one length,
+        made of the characters ``S G H C # . F`` (see the module docstring).
+    slip : float or Fraction, default 0
+        Probability mass moved from the intended move to the two perpendicular moves, split
+        equally; ``0 <= slip <= 1``.
+    step_reward, goal_reward, hole_reward, cliff_reward : float
+        Reward for entering a free (or start) cell, a goal, a hole, a cliff.
+    max_steps : int, optional
+        Truncation limit; default ``max(100, 4 * rows * columns)``.
+    actions : str, default "LDRU"
+        The moves, in action order: ``"LDRU"`` is Gymnasium's FrozenLake (0 left, 1 down,
+        2 right, 3 up), ``"URDL"`` its CliffWalking.
+    name : str
+        A label for results and messages.
+
+    Examples
+    --------
+    >>> import fastq
+    >>> env = fastq.GridWorld(["S..#", ".#.G"], slip=0.1, step_reward=-1.0)
+    >>> env.mdp.shape          # 8 states, 4 actions, up to 3 outcomes
+    (8, 4, 3)
+    >>> print(env.render())
+    S..#
+    .#.G
+    """
+
+    rows: tuple[str, ...]
+    slip: float = 0.0
+    step_reward: float = 0.0
+    goal_reward: float = 1.0
+    hole_reward: float = 0.0
+    cliff_reward: float = -100.0
+    max_steps: int | None = None
+    actions: str = "LDRU"
+    name: str = "GridWorld"
+    _cells: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        rows = self.rows
+        if isinstance(rows, str):
+            rows = rows.strip("\n").splitlines()
+        if isinstance(rows, np.ndarray):
+            rows = rows.tolist()
+        if not isinstance(rows, (list, tuple)) or not all(isinstance(r, (str, bytes)) for r in rows):
+            raise TypeError("rows must be a list of strings (one per map row) or a multi-line string")
+        rows = tuple(r.decode() if isinstance(r, bytes) else r for r in rows)
+        if not rows or not rows[0]:
+            raise ValueError("rows must describe a non-empty map")
+        width = len(rows[0])
+        for i, row in enumerate(rows):
+            if len(row) != width:
+                raise ValueError(
+                    f"rows must form a rectangle: row 0 has {width} cells but row {i} has {len(row)}"
+                )
+            for j, ch in enumerate(row):
+                if ch not in CELLS:
+                    raise ValueError(
+                        f"rows: unknown cell {ch!r} at row {i}, column {j}; allowed cells are "
+                        "S (start), G (goal), H (hole), C (cliff), # (wall), . or F (free)"
+                    )
+        cells = np.array([list(r) for r in rows])
+        if not (cells == "S").any():
+            raise ValueError("rows: the map needs at least one start cell 'S'")
+        if not (cells == "G").any():
+            raise ValueError(
+                "rows: the map needs at least one goal cell 'G' (a terminal cell the agent can reach)"
+            )
+        object.__setattr__(self, "rows", rows)
+        object.__setattr__(self, "_cells", cells)
+
+        if not isinstance(self.slip, numbers.Real) or isinstance(self.slip, bool):
+            raise TypeError(f"slip must be a real number, got {self.slip!r}")
+        if not 0 <= self.slip <= 1:
+            raise ValueError(f"slip must be in the range 0 <= value <= 1, got {self.slip!r}")
+        for reward in ("step_reward", "goal_reward", "hole_reward", "cliff_reward"):
+            _validate.real(reward, getattr(self, reward))
+        if self.max_steps is None:
+            object.__setattr__(self, "max_steps", max(100, 4 * cells.size))
+        _validate.integer("max_steps", self.max_steps, low=1, high=MAX_STEPS_LIMIT)
+        if not isinstance(self.actions, str) or not self.actions or any(m not in MOVES for m in self.actions) \
+                or len(set(self.actions)) != len(self.actions):
+            raise ValueError(
+                f"actions must be a string of distinct moves from {''.join(MOVES)!r}, got {self.actions!r}"
+            )
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a str, got {type(self.name).__name__}")
+        self._check_reachable()
+
+    # ------------------------------------------------------------------ geometry
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(rows, columns)`` of the map."""
+        return self._cells.shape
+
+    @property
+    def n_states(self) -> int:
+        return self._cells.size
+
+    @property
+    def action_names(self) -> tuple[str, ...]:
+        """Name of each action, in action order (``("left", "down", "right", "up")``)."""
+        return tuple(MOVES[m][0] for m in self.actions)
+
+    def state(self, row: int, col: int) -> int:
+        """State index of a cell (row-major)."""
+        return row * self.shape[1] + col
+
+    def cell(self, state: int) -> tuple[int, int]:
+        """Cell ``(row, col)`` of a state index."""
+        return divmod(int(state), self.shape[1])
+
+    def _land(self, row: int, col: int, move: tuple[int, int]) -> tuple[int, int]:
+        """Cell reached by a move from (row, col): walls and edges keep the agent in place."""
+        nrow, ncol = self.shape
+        r, c = row + move[0], col + move[1]
+        if not (0 <= r < nrow and 0 <= c < ncol) or self._cells[r, c] == "#":
+            return row, col
+        return r, c
+
+    def _check_reachable(self) -> None:
+        cells = self._cells
+        for r0, c0 in zip(*np.nonzero(cells == "S")):
+            seen = {(r0, c0)}
+            queue = deque([(r0, c0)])
+            found = False
+            while queue and not found:
+                r, c = queue.popleft()
+                for m in self.actions:
+                    nxt = self._land(r, c, MOVES[m][1])
+                    if nxt in seen:
+                        continue
+                    seen.add(nxt)
+                    kind = cells[nxt]
+                    if kind == "G":
+                        found = True
+                        break
+                    if kind not in "HC":  # holes end the episode, cliffs send back to the start
+                        queue.append(nxt)
+            if not found:
+                raise ValueError(
+                    f"rows: no goal can be reached from the start cell at row {r0}, column {c0} "
+                    "(walls, holes or cliffs cut it off)"
+                )
+
+    # ------------------------------------------------------------------ compilation
+    @functools.cached_property
+    def mdp(self) -> TabularMDP:
+        """The compiled :class:`TabularMDP` (built once, read-only)."""
+        cells = self._cells
+        nrow, ncol = self.shape
+        S, A = cells.size, len(self.actions)
+        flat = cells.ravel()
+        terminal = np.isin(flat, ["G", "H"])
+        start = (flat == "S").astype(np.float64)
+        start /= start.sum()
+        start_states = np.flatnonzero(start)
+
+        p_intended = float(1 - Fraction(self.slip))
+        p_side = (1.0 - p_intended) / 2.0
+        rows: list[list[list[tuple[int, float, float]]]] = []
+        for s in range(S):
+            r, c = divmod(s, ncol)
+            row_s = []
+            for m in self.actions:
+                if terminal[s]:
+                    row_s.append([(s, 1.0, 0.0)])  # absorbing; never read by the kernels
+                    continue
+                dr, dc = MOVES[m][1]
+                moves = [((dr, dc), p_intended)]
+                if p_side > 0:
+                    moves += [((dc, -dr), p_side), ((-dc, dr), p_side)]
+                outcomes: dict[tuple[int, float], float] = {}
+                for move, p in moves:
+                    if p == 0:
+                        continue
+                    landed = self._land(r, c, move)
+                    for nxt, q, rew in self._enter(landed, start_states, start):
+                        outcomes[(nxt, rew)] = outcomes.get((nxt, rew), 0.0) + p * q
+                row_s.append([(nxt, p, rew) for (nxt, rew), p in outcomes.items()])
+            rows.append(row_s)
+
+        K = max(len(o) for row_s in rows for o in row_s)
+        next_state = np.zeros((S, A, K), dtype=np.int64)
+        prob = np.zeros((S, A, K))
+        reward = np.zeros((S, A, K))
+        for s, row_s in enumerate(rows):
+            for a, outs in enumerate(row_s):
+                for k, (nxt, p, rew) in enumerate(outs):
+                    next_state[s, a, k], prob[s, a, k], reward[s, a, k] = nxt, p, rew
+                next_state[s, a, len(outs):] = outs[-1][0]  # padding: probability 0, valid index
+        return TabularMDP(
+            next_state, prob, reward, terminal, start,
+            goal=flat == "G", max_steps=self.max_steps, name=self.name,
+            action_names=self.action_names,
+        )
+
+    def _enter(self, landed, start_states, start):
+        """Outcomes ``(next_state, probability, reward)`` of ending a move in cell ``landed``."""
+        kind = self._cells[landed]
+        s = self.state(*landed)
+        if kind == "G":
+            return [(s, 1.0, float(self.goal_reward))]
+        if kind == "H":
+            return [(s, 1.0, float(self.hole_reward))]
+        if kind == "C":
+            return [(int(s0), float(start[s0]), float(self.cliff_reward)) for s0 in start_states]
+        return [(s, 1.0, float(self.step_reward))]
+
+    # ------------------------------------------------------------------ helpers
+    def replace(self, **overrides) -> "GridWorld":
+        """A copy with some options changed, e.g. ``env.replace(slip=0.0)``."""
+        return replace(self, **overrides)
+
+    def render(self, policy=None) -> str:
+        """The map as text; with ``policy`` (shape ``(S,)``), arrows on the free cells.
+
+        Examples
+        --------
+        >>> import fastq
+        >>> env = fastq.GridWorld(["S.G"])
+        >>> print(env.render(policy=[2, 2, 0]))
+        \u2192\u2192G
+        """
+        cells = self._cells.copy()
+        if policy is not None:
+            policy = np.asarray(policy)
+            if policy.shape != (self.n_states,) or policy.dtype.kind not in "iu":
+                raise ValueError(f"policy must be integer actions of shape ({self.n_states},), got {policy.shape}")
+            if ((policy < 0) | (policy >= len(self.actions))).any():
+                raise ValueError(f"policy actions must be in [0, {len(self.actions)})")
+            flat = cells.ravel()
+            for s, a in enumerate(policy):
+                if flat[s] in "S.F":
+                    flat[s] = MOVES[self.actions[a]][2]
+            cells = flat.reshape(self.shape)
+        return "\n".join("".join(row) for row in cells)

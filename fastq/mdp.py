@@ -1,0 +1,303 @@
+"""TabularMDP: the compiled model every kernel consumes.
+
+A finite Markov decision process with ``S`` states and ``A`` actions, stored in *outcome form*:
+taking action ``a`` in state ``s`` leads to state ``next_state[s, a, k]`` with probability
+``prob[s, a, k]`` and reward ``reward[s, a, k]``, for ``k < K``.  ``K`` is the largest number of
+outcomes of any state-action pair (1 when deterministic, 3 on a slippery grid); shorter rows are
+padded with probability 0 and a valid state index.
+
+Entering a state with ``terminal[s]`` ends the episode: terminal states are absorbing and no
+action is taken there, so their rows are never read.  ``goal[s]`` marks the terminal states that
+count as success.  Episodes start in a state drawn from ``start`` and are truncated after
+``max_steps`` steps.
+
+Every array is C-contiguous, read-only and of one fixed dtype (int64 indices, float64
+probabilities and rewards, bool masks), so each kernel compiles exactly once.  For sampling, the
+kernels use ``cum_prob``, the running sum of ``prob`` along ``k`` with every entry from the last
+positive outcome on set to exactly 1.0: rounding can never select a padding outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import _validate
+from .rng import MAX_STEPS_LIMIT
+
+#: Rows of ``prob`` and ``start`` must sum to 1 within this tolerance.
+SUM_TOL = 1e-12
+
+
+def _frozen(arr: np.ndarray, dtype) -> np.ndarray:
+    out = np.array(arr, dtype=dtype, order="C", copy=True)
+    out.flags.writeable = False
+    return out
+
+
+def _as_array(name: str, value, kinds: str, ndim: int, what: str) -> np.ndarray:
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # pragma: no cover - exotic inputs
+        raise TypeError(f"{name} must be an array of {what}, got {type(value).__name__}") from exc
+    if arr.dtype.kind not in kinds:
+        raise TypeError(f"{name} must be an array of {what}, got dtype {arr.dtype}")
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
+    return arr
+
+
+class TabularMDP:
+    """A finite MDP in outcome form, validated and read-only.
+
+    Parameters
+    ----------
+    next_state : array of int, shape (S, A, K)
+        Successor state of outcome ``k`` of action ``a`` in state ``s``.
+    prob : array of float, shape (S, A, K)
+        Probability of each outcome; every row ``prob[s, a]`` sums to 1 within 1e-12.
+    reward : array of float, shape (S, A, K)
+        Reward received with each outcome.
+    terminal : array of bool, shape (S,)
+        States that end the episode when entered.
+    start : array of float, shape (S,)
+        Start distribution; sums to 1 and puts no mass on terminal states.
+    goal : array of bool, shape (S,), optional
+        Terminal states that count as success (default: none).
+    max_steps : int, default 1000
+        Episodes are truncated after this many steps (1 <= max_steps <= 2**30).
+    name : str, optional
+        A label used in results and messages.
+    action_names : sequence of str, optional
+        One name per action (default ``"0", "1", ...``).
+
+    Examples
+    --------
+    A two-state chain: action 0 stays, action 1 moves on and ends the episode with reward 1.
+
+    >>> import numpy as np
+    >>> from fastq import TabularMDP
+    >>> mdp = TabularMDP(
+    ...     next_state=[[[0], [1]], [[1], [1]]],
+    ...     prob=[[[1.0], [1.0]], [[1.0], [1.0]]],
+    ...     reward=[[[0.0], [1.0]], [[0.0], [0.0]]],
+    ...     terminal=[False, True], start=[1.0, 0.0], max_steps=10)
+    >>> mdp.shape
+    (2, 2, 1)
+    """
+
+    def __init__(
+        self,
+        next_state,
+        prob,
+        reward,
+        terminal,
+        start,
+        *,
+        goal=None,
+        max_steps: int = 1000,
+        name: str = "TabularMDP",
+        action_names: Sequence[str] | None = None,
+    ):
+        next_state = _as_array("next_state", next_state, "iu", 3, "integers")
+        prob = _as_array("prob", prob, "iuf", 3, "real numbers")
+        reward = _as_array("reward", reward, "iuf", 3, "real numbers")
+        S, A, K = next_state.shape
+        if S < 1 or A < 1 or K < 1:
+            raise ValueError(f"next_state must have shape (S, A, K) with S, A, K >= 1, got {next_state.shape}")
+        if A >= 2**31:
+            raise ValueError(f"the number of actions must be below 2**31, got {A}")
+        for label, arr in (("prob", prob), ("reward", reward)):
+            if arr.shape != next_state.shape:
+                raise ValueError(f"{label} must have the shape of next_state {next_state.shape}, got {arr.shape}")
+            if not np.isfinite(arr).all():
+                raise ValueError(f"{label} must be finite everywhere")
+        bad = (next_state < 0) | (next_state >= S)
+        if bad.any():
+            s, a, k = np.argwhere(bad)[0]
+            raise ValueError(
+                f"next_state must hold state indices in [0, {S}), got {next_state[s, a, k]} at [{s}, {a}, {k}]"
+            )
+        if (prob < 0).any():
+            s, a, k = np.argwhere(prob < 0)[0]
+            raise ValueError(f"prob must be >= 0, got {prob[s, a, k]} at [{s}, {a}, {k}]")
+        sums = prob.sum(axis=2)
+        off = np.abs(sums - 1.0) > SUM_TOL
+        if off.any():
+            s, a = np.argwhere(off)[0]
+            raise ValueError(
+                f"every row prob[s, a] must sum to 1 within {SUM_TOL}, got {sums[s, a]!r} at s={s}, a={a}"
+            )
+        terminal = _as_array("terminal", terminal, "b", 1, "bools")
+        if terminal.shape != (S,):
+            raise ValueError(f"terminal must have shape ({S},), got {terminal.shape}")
+        start = _as_array("start", start, "iuf", 1, "real numbers")
+        if start.shape != (S,):
+            raise ValueError(f"start must have shape ({S},), got {start.shape}")
+        if not np.isfinite(start).all() or (start < 0).any():
+            raise ValueError("start must be a probability distribution (finite, >= 0)")
+        if abs(start.sum() - 1.0) > SUM_TOL:
+            raise ValueError(f"start must sum to 1 within {SUM_TOL}, got {start.sum()!r}")
+        if (start[terminal] > 0).any():
+            s = int(np.flatnonzero(terminal & (start > 0))[0])
+            raise ValueError(f"start must put no probability on terminal states, got start[{s}] = {start[s]}")
+        if goal is None:
+            goal = np.zeros(S, dtype=bool)
+        goal = _as_array("goal", goal, "b", 1, "bools")
+        if goal.shape != (S,):
+            raise ValueError(f"goal must have shape ({S},), got {goal.shape}")
+        if (goal & ~terminal).any():
+            s = int(np.flatnonzero(goal & ~terminal)[0])
+            raise ValueError(f"goal states must be terminal, but state {s} is a goal and not terminal")
+        self.max_steps = _validate.integer("max_steps", max_steps, low=1, high=MAX_STEPS_LIMIT)
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, got {type(name).__name__}")
+        self.name = name
+        if action_names is None:
+            action_names = tuple(str(a) for a in range(A))
+        action_names = tuple(action_names)
+        if len(action_names) != A or not all(isinstance(n, str) for n in action_names):
+            raise ValueError(f"action_names must be {A} strings, got {action_names!r}")
+        self.action_names = action_names
+
+        self.next_state = _frozen(next_state, np.int64)
+        self.prob = _frozen(prob, np.float64)
+        self.reward = _frozen(reward, np.float64)
+        self.terminal = _frozen(terminal, np.bool_)
+        self.goal = _frozen(goal, np.bool_)
+        self.start = _frozen(start, np.float64)
+        self.cum_prob = _frozen(_sampling_table(self.prob), np.float64)
+        self.start_cum = _frozen(_sampling_table(self.start[None, :])[0], np.float64)
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """``(S, A, K)``."""
+        return self.next_state.shape
+
+    @property
+    def n_states(self) -> int:
+        return self.next_state.shape[0]
+
+    @property
+    def n_actions(self) -> int:
+        return self.next_state.shape[1]
+
+    @property
+    def n_outcomes(self) -> int:
+        return self.next_state.shape[2]
+
+    @property
+    def mdp(self) -> "TabularMDP":
+        """The model itself, so a TabularMDP is accepted wherever an environment is."""
+        return self
+
+    @property
+    def expected_reward(self) -> np.ndarray:
+        """``r(s, a) = sum_k prob[s, a, k] * reward[s, a, k]``, shape (S, A)."""
+        return np.einsum("sak,sak->sa", self.prob, self.reward)
+
+    @property
+    def reward_range(self) -> tuple[float, float]:
+        """Smallest and largest reward of any outcome with positive probability."""
+        live = self.reward[self.prob > 0]
+        return float(live.min()), float(live.max())
+
+    def __repr__(self) -> str:
+        S, A, K = self.shape
+        return f"TabularMDP(name={self.name!r}, S={S}, A={A}, K={K}, max_steps={self.max_steps})"
+
+    # ------------------------------------------------------------------ dense form
+    @classmethod
+    def from_dense(cls, P, R, terminal, start, **kwargs) -> "TabularMDP":
+        """Build the outcome form from a dense transition tensor.
+
+        Parameters
+        ----------
+        P : array, shape (S, A, S)
+            ``P[s, a, s2]`` is the probability of moving from ``s`` to ``s2`` under ``a``.
+        R : array, shape (S, A) or (S, A, S)
+            Reward of taking ``a`` in ``s`` (and landing in ``s2``).
+        terminal, start, **kwargs
+            As in :class:`TabularMDP`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from fastq import TabularMDP
+        >>> P = np.zeros((2, 1, 2)); P[0, 0, 1] = 1.0; P[1, 0, 1] = 1.0
+        >>> mdp = TabularMDP.from_dense(P, R=[[1.0], [0.0]], terminal=[False, True], start=[1, 0])
+        >>> mdp.next_state[0, 0, 0], mdp.reward[0, 0, 0]
+        (1, 1.0)
+        """
+        P = _as_array("P", P, "iuf", 3, "real numbers")
+        S, A, S2 = P.shape
+        if S2 != S:
+            raise ValueError(f"P must have shape (S, A, S), got {P.shape}")
+        R = np.asarray(R)
+        if R.dtype.kind not in "iuf":
+            raise TypeError(f"R must be an array of real numbers, got dtype {R.dtype}")
+        if R.shape == (S, A):
+            R = np.broadcast_to(R[:, :, None], (S, A, S))
+        elif R.shape != (S, A, S):
+            raise ValueError(f"R must have shape (S, A) = {(S, A)} or (S, A, S) = {(S, A, S)}, got {R.shape}")
+        if not np.isfinite(P).all():
+            raise ValueError("P must be finite everywhere")
+        support = P > 0
+        K = max(int(support.sum(axis=2).max()), 1)
+        next_state = np.zeros((S, A, K), dtype=np.int64)
+        prob = np.zeros((S, A, K))
+        reward = np.zeros((S, A, K))
+        for s in range(S):
+            for a in range(A):
+                succ = np.flatnonzero(support[s, a])
+                n = succ.size
+                next_state[s, a, :n] = succ
+                next_state[s, a, n:] = succ[-1] if n else s
+                prob[s, a, :n] = P[s, a, succ]
+                reward[s, a, :n] = R[s, a, succ]
+        return cls(next_state, prob, reward, terminal, start, **kwargs)
+
+    def to_dense(self) -> tuple[np.ndarray, np.ndarray]:
+        """The dense form ``(P, R)`` with ``P, R`` of shape (S, A, S).
+
+        ``R[s, a, s2]`` is the expected reward of the transitions from ``s`` under ``a`` that
+        land in ``s2`` (0 where ``P[s, a, s2] == 0``); with one outcome per successor, as
+        :meth:`from_dense` produces, the two functions are inverses.
+        """
+        S, A, K = self.shape
+        P = np.zeros((S, A, S))
+        weighted = np.zeros((S, A, S))
+        s_idx = np.repeat(np.arange(S), A * K)
+        a_idx = np.tile(np.repeat(np.arange(A), K), S)
+        flat_next = self.next_state.ravel()
+        np.add.at(P, (s_idx, a_idx, flat_next), self.prob.ravel())
+        np.add.at(weighted, (s_idx, a_idx, flat_next), (self.prob * self.reward).ravel())
+        R = np.divide(weighted, P, out=np.zeros_like(P), where=P > 0)
+        return P, R
+
+
+def _sampling_table(prob: np.ndarray) -> np.ndarray:
+    """Running sums of ``prob`` along the last axis, exactly 1.0 from the last positive entry on."""
+    cum = np.minimum(np.cumsum(prob, axis=-1), 1.0)
+    positive = prob > 0
+    K = prob.shape[-1]
+    last = K - 1 - np.argmax(positive[..., ::-1], axis=-1)
+    cum[np.arange(K) >= last[..., None]] = 1.0
+    return cum
+
+
+def as_mdp(env) -> TabularMDP:
+    """The :class:`TabularMDP` behind ``env``: a registered name, a GridWorld or a TabularMDP."""
+    if isinstance(env, str):
+        from .envs import make
+
+        return make(env).mdp
+    mdp = getattr(env, "mdp", None)
+    if isinstance(mdp, TabularMDP):
+        return mdp
+    raise TypeError(
+        "env must be an environment name (see fastq.list_envs()), a GridWorld or a TabularMDP, "
+        f"got {type(env).__name__}"
+    )

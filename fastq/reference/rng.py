@@ -1,0 +1,45 @@
+"""Numpy twin of :mod:`fastq.kernels.rng`: the counter-based generator on uint64 arrays.
+
+Same names and signatures as the kernels; each function works element-wise on arrays (numpy's
+uint64 arithmetic wraps modulo 2**64, which is the definition).  See :mod:`fastq.rng`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_G = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_ONE = np.uint64(1)
+
+
+def mix64(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser, element-wise on a uint64 array."""
+    z = np.asarray(z, dtype=np.uint64)
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+def draw(key: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``mix64(key + (index + 1) * G)`` for uint64 arrays (or an array and a uint64)."""
+    return mix64(np.asarray(key, dtype=np.uint64) + (np.asarray(index, dtype=np.uint64) + _ONE) * _G)
+
+
+def draw_index(episode, step, slot) -> np.ndarray:
+    """``(episode << 32) | (step << 2) | slot`` as uint64."""
+    e = np.asarray(episode, dtype=np.uint64)
+    t = np.asarray(step, dtype=np.uint64)
+    return (e << np.uint64(32)) | (t << np.uint64(2)) | np.uint64(slot)
+
+
+def uniform(x: np.ndarray) -> np.ndarray:
+    """``(x >> 11) * 2**-53``: float64 in [0, 1)."""
+    return (x >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def bounded(x: np.ndarray, n) -> np.ndarray:
+    """``((x >> 32) * n) >> 32``: int64 in ``[0, n)``."""
+    n = np.asarray(n).astype(np.uint64)
+    return (((x >> np.uint64(32)) * n) >> np.uint64(32)).astype(np.int64)

@@ -1,0 +1,117 @@
+"""The random-number contract.
+
+Every random draw an agent makes is a pure function of ``(seed, agent, draw index)``:
+
+.. code-block:: text
+
+    mix64(z)    = SplitMix64's finaliser (Steele, Lea & Flood 2014; Vigna's splitmix64.c):
+                  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+                  z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+                  z ^ (z >> 31)                       (all arithmetic modulo 2**64)
+    key(seed, agent)   = mix64(mix64(seed + G) + (agent + 1) * G),   G = 0x9E3779B97F4A7C15
+    draw(key, index)   = mix64(key + (index + 1) * G)
+    uniform(x)  = (x >> 11) * 2**-53                  a float64 in [0, 1), exact
+    bounded(x, n) = ((x >> 32) * n) >> 32             an integer in [0, n), for n < 2**32
+
+``draw`` is SplitMix64 whose state is the agent's key advanced ``index + 1`` times: a
+counter-based generator.  Nothing is shared between agents or threads, so results do not depend
+on the thread count, and agent ``i`` of an ``N``-agent run is agent ``i`` of any larger run.
+
+The draw index says what a number is for: episode ``e``, step ``t`` of that episode (``t``
+counts from 0) and a slot::
+
+    index = (e << 32) | (t << 2) | slot
+    slot  0: the start state of episode e (drawn at t = 0)
+          1: explore or not (epsilon-greedy)
+          2: the action: uniform over actions when exploring, or the tie among greedy actions
+          3: the outcome of the transition
+
+A draw that is not needed (no exploration at epsilon 0, no tie, a deterministic transition) is
+simply not computed; skipping it changes no other number.  Because the index has a fixed layout,
+runs that differ only in ``max_steps`` or ``episodes`` share their random numbers (common random
+numbers), and ``max_steps`` is limited to ``2**30`` steps, ``episodes`` to ``2**32``.
+
+The numba kernels (:mod:`fastq.kernels.rng`) and the numpy reference
+(:mod:`fastq.reference.rng`) implement the same functions.  This module holds the plain-Python
+definition with arbitrary-precision integers, which the tests use as a third, independent
+implementation, and the golden values that pin the stream: changing it is a deliberate break.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+GOLDEN = 0x9E3779B97F4A7C15
+MIX1 = 0xBF58476D1CE4E5B9
+MIX2 = 0x94D049BB133111EB
+MASK = (1 << 64) - 1
+
+#: Slots of the draw index (see the module docstring).
+SLOT_RESET, SLOT_EXPLORE, SLOT_ACTION, SLOT_TRANSITION = 0, 1, 2, 3
+#: Largest ``max_steps`` the draw-index layout allows.
+MAX_STEPS_LIMIT = 1 << 30
+#: Largest number of episodes the draw-index layout allows.
+EPISODES_LIMIT = 1 << 32
+#: Largest seed (seeds are unsigned 64-bit integers).
+SEED_LIMIT = MASK
+
+def mix64(z: int) -> int:
+    """SplitMix64's finaliser on a Python int (modulo 2**64)."""
+    z &= MASK
+    z = ((z ^ (z >> 30)) * MIX1) & MASK
+    z = ((z ^ (z >> 27)) * MIX2) & MASK
+    return z ^ (z >> 31)
+
+
+def key(seed: int, agent: int) -> int:
+    """The stream key of one agent: ``mix64(mix64(seed + G) + (agent + 1) * G)``."""
+    return mix64(mix64(seed + GOLDEN) + (agent + 1) * GOLDEN)
+
+
+def draw(seed: int, agent: int, index: int) -> int:
+    """Draw number ``index`` of agent ``agent`` under ``seed``, as a 64-bit unsigned int.
+
+    Examples
+    --------
+    >>> from fastq import rng
+    >>> x = rng.draw(seed=0, agent=3, index=rng.draw_index(episode=0, step=0, slot=1))
+    >>> 0 <= rng.uniform(x) < 1
+    True
+    """
+    return mix64(key(seed, agent) + (index + 1) * GOLDEN)
+
+
+def draw_index(episode: int, step: int, slot: int) -> int:
+    """The draw index of ``slot`` at step ``step`` of episode ``episode``."""
+    return (episode << 32) | (step << 2) | slot
+
+
+def uniform(x: int) -> float:
+    """The float64 in [0, 1) that a draw stands for: ``(x >> 11) * 2**-53``."""
+    return (x >> 11) * 2.0**-53
+
+
+def bounded(x: int, n: int) -> int:
+    """The integer in ``[0, n)`` that a draw stands for: ``((x >> 32) * n) >> 32``."""
+    return ((x >> 32) * n) >> 32
+
+
+def agent_keys(seed: int, agents: int, first: int = 0) -> np.ndarray:
+    """Stream keys of agents ``first .. first + agents - 1``, shape ``(agents,)``, uint64.
+
+    This is what :func:`fastq.train` passes to a kernel as the seed: one key per agent.
+
+    Examples
+    --------
+    >>> from fastq import rng
+    >>> keys = rng.agent_keys(seed=7, agents=3)
+    >>> int(keys[2]) == rng.key(7, 2)
+    True
+    """
+    from .reference.rng import mix64 as mix64_array
+
+    g = np.uint64(GOLDEN)
+    base = mix64_array(np.array([seed], dtype=np.uint64) + g)
+    agent = np.arange(first, first + agents, dtype=np.uint64)
+    keys = mix64_array(base + (agent + np.uint64(1)) * g)
+    return np.ascontiguousarray(keys)

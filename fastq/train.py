@@ -1,0 +1,222 @@
+"""train(): validate, canonicalise, allocate, dispatch in blocks, wrap a Result.
+
+Every argument is checked before anything is compiled or allocated.  Hyperparameters become
+read-only per-agent float64 arrays; the seed becomes one stream key per agent
+(:func:`fastq.rng.agent_keys`).  The kernel then runs over blocks of episodes, the Q-tables
+carried from block to block, so that progress can be shown and an interrupt (Ctrl-C) keeps every
+finished block.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from . import _config, _validate
+from .algos import ALGORITHMS, BACKENDS, kernel
+from .mdp import as_mdp
+from .results import Result
+from .rng import EPISODES_LIMIT, SEED_LIMIT, agent_keys
+
+TIE_BREAKS = ("random", "first")
+#: Agent-episodes per block: a block is the unit of progress reporting and of interrupt safety.
+BLOCK_AGENT_EPISODES = 2**18
+
+
+def train(
+    env,
+    algo: str = "q_learning",
+    *,
+    agents: int = 1,
+    episodes: int = 1000,
+    alpha=0.1,
+    gamma=0.99,
+    epsilon=0.1,
+    q_init=0.0,
+    tie_break: str = "random",
+    seed: int = 0,
+    backend: str = "numba",
+    threads: int | None = None,
+    progress: bool = False,
+) -> Result:
+    """Train a population of independent tabular agents.
+
+    Parameters
+    ----------
+    env : str, GridWorld or TabularMDP
+        The environment (a name from :func:`fastq.list_envs` or a model).
+    algo : {"q_learning"}
+        The learning rule (see :mod:`fastq.kernels.learners`).
+    agents : int, >= 1
+        Number of independent agents; agent ``i`` uses the random stream ``(seed, i)``.
+    episodes : int, >= 1
+        Episodes per agent.
+    alpha : float or (agents,) array, 0 < alpha <= 1
+        Step size.
+    gamma : float or (agents,) array, 0 <= gamma <= 1
+        Discount factor.
+    epsilon : float or (agents,) array, 0 <= epsilon <= 1
+        Exploration rate of the epsilon-greedy policy.
+    q_init : float or (agents,) array
+        Initial value of every non-terminal ``Q(s, a)`` (terminal states keep 0).
+    tie_break : {"random", "first"}
+        How the greedy action is chosen among equal values.
+    seed : int, 0 <= seed < 2**64
+        Root seed; results are a pure function of it (and of the other arguments).
+    backend : {"numba", "numpy"}
+        Compiled kernels, or the numpy reference (bit-identical, slower).
+    threads : int, optional
+        Numba threads (default: every core).  Results do not depend on it.
+    progress : bool
+        Show a progress bar over blocks of episodes (needs tqdm: ``fastq-rl[progress]``).
+
+    Returns
+    -------
+    Result
+        ``q`` (agents, S, A), ``returns`` / ``lengths`` / ``successes`` (agents, episodes),
+        ``params``, ``meta``.  If interrupted with Ctrl-C, the finished episodes (a whole number
+        of blocks, the same for every agent) with ``meta["interrupted"] = True``.
+
+    Examples
+    --------
+    >>> import fastq
+    >>> res = fastq.train("FrozenLake-8x8", agents=16, episodes=100,
+    ...                   alpha=0.1, gamma=0.99, epsilon=0.1, seed=0)
+    >>> res.q.shape, res.returns.shape, res.lengths.shape
+    ((16, 64, 4), (16, 100), (16, 100))
+    """
+    mdp = as_mdp(env)
+    _validate.choice("algo", algo, ALGORITHMS)
+    agents = _validate.integer("agents", agents, low=1)
+    episodes = _validate.integer("episodes", episodes, low=1, high=EPISODES_LIMIT - 1)
+    params = {
+        "alpha": _validate.per_agent("alpha", alpha, agents, low=0.0, high=1.0, low_closed=False),
+        "gamma": _validate.per_agent("gamma", gamma, agents, low=0.0, high=1.0),
+        "epsilon": _validate.per_agent("epsilon", epsilon, agents, low=0.0, high=1.0),
+        "q_init": _validate.per_agent("q_init", q_init, agents),
+    }
+    _validate.choice("tie_break", tie_break, TIE_BREAKS)
+    seed = _validate.integer("seed", seed, low=0, high=SEED_LIMIT)
+    _validate.choice("backend", backend, BACKENDS)
+    if threads is not None:
+        threads = _validate.integer("threads", threads, low=1, high=_config.max_threads())
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True or False, got {progress!r}")
+    bar = _progress_bar(episodes, agents) if progress else None
+    S, A, _ = mdp.shape
+    _validate.memory(
+        f"train(agents={agents}, episodes={episodes}) on {S} states x {A} actions",
+        agents * S * A * 8 + agents * episodes * (8 + 4 + 1),
+    )
+
+    q = np.empty((agents, S, A))
+    q[:] = params["q_init"][:, None, None]
+    q[:, mdp.terminal, :] = 0.0
+    returns = np.zeros((agents, episodes))
+    lengths = np.zeros((agents, episodes), dtype=np.int32)
+    successes = np.zeros((agents, episodes), dtype=np.bool_)
+    keys = agent_keys(seed, agents)
+    keys.flags.writeable = False
+    run = kernel(algo, backend)
+    block = max(1, min(episodes, math.ceil(BLOCK_AGENT_EPISODES / agents)))
+
+    done = 0
+    interrupted = False
+    started = time.perf_counter()
+    with _config.threads(threads if backend == "numba" else 1) as n_threads:
+        try:
+            for start in range(0, episodes, block):
+                stop = min(start + block, episodes)
+                snapshot = q.copy() if backend == "numpy" else None
+                try:
+                    run(
+                        mdp.next_state, mdp.cum_prob, mdp.reward, mdp.terminal, mdp.goal,
+                        mdp.start_cum, mdp.max_steps,
+                        params["alpha"], params["gamma"], params["epsilon"], tie_break == "random",
+                        keys, start, stop,
+                        q, returns, lengths, successes,
+                    )
+                except KeyboardInterrupt:
+                    # A compiled kernel cannot be interrupted half-way: if every episode of the
+                    # block has a length (every episode takes at least one step), it finished.
+                    if not (lengths[:, start:stop] > 0).all():
+                        if snapshot is not None:
+                            q[:] = snapshot
+                        raise
+                done = stop
+                if bar is not None:
+                    bar.update(stop - start)
+        except KeyboardInterrupt:
+            interrupted = True
+            warnings.warn(
+                f"train() interrupted: keeping the {done} of {episodes} episodes that finished",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+    wall = time.perf_counter() - started
+
+    meta = {
+        "algo": algo,
+        "env": mdp.name,
+        "seed": seed,
+        "backend": backend,
+        "threads": n_threads,
+        "tie_break": tie_break,
+        "agents": agents,
+        "episodes": done,
+        "episodes_requested": episodes,
+        "interrupted": interrupted,
+        "wall_time": wall,
+        "versions": versions(),
+    }
+    if done < episodes:
+        returns, lengths, successes = (a[:, :done].copy() for a in (returns, lengths, successes))
+    return Result(q, returns, lengths, successes, params={k: np.array(v) for k, v in params.items()}, meta=meta)
+
+
+def versions() -> dict:
+    """Versions of fastq, numpy, numba and Python, as recorded in every result."""
+    import numba
+
+    from . import __version__
+
+    return {
+        "fastq": __version__,
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _progress_bar(episodes: int, agents: int):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as exc:
+        raise ImportError("progress=True needs tqdm: pip install 'fastq-rl[progress]'") from exc
+    return tqdm(total=episodes, unit="episode", desc=f"{agents} agents", file=sys.stderr, leave=False)
+
+
+def warmup() -> None:
+    """Compile every numba kernel now (otherwise the first call compiles).
+
+    Examples
+    --------
+    >>> import fastq
+    >>> fastq.warmup()
+    """
+    from .grid import GridWorld
+
+    tiny = GridWorld(["SG"], slip=0.1)
+    for algo in ALGORITHMS:
+        train(tiny, algo, agents=1, episodes=1, backend="numba")
+
+
+__all__ = ["train", "warmup"]
