@@ -46,7 +46,7 @@ def _range_text(low, high, low_closed: bool, high_closed: bool) -> str:
         return f">= {low}" if low_closed else f"> {low}"
     if high is not None:
         return f"<= {high}" if high_closed else f"< {high}"
-    return "finite"
+    return "any value"
 
 
 def real(
@@ -75,9 +75,9 @@ def _check_interval(name, arr, low, high, low_closed, high_closed, scalar=None) 
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         where = "" if scalar is not None else f" (entry {first})"
-        shown = scalar if scalar is not None else arr[first]
-        rng = _range_text(low, high, low_closed, high_closed)
-        raise ValueError(f"{name} must be finite and {rng}, got {shown!r}{where}")
+        shown = scalar if scalar is not None else arr[first].item()
+        allowed = "finite" if low is None and high is None else f"finite and {_range_text(low, high, low_closed, high_closed)}"
+        raise ValueError(f"{name} must be {allowed}, got {shown!r}{where}")
 
 
 def per_agent(
@@ -97,6 +97,8 @@ def per_agent(
     """
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a number or a 1-D array of {agents} numbers, got {value!r}")
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()
     if isinstance(value, numbers.Real):
         real(name, value, low=low, high=high, low_closed=low_closed, high_closed=high_closed)
         out = np.full(agents, float(value), dtype=np.float64)

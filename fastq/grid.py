@@ -94,6 +94,7 @@ class GridWorld:
     actions: str = "LDRU"
     name: str = "GridWorld"
     _cells: np.ndarray = field(init=False, repr=False, compare=False)
+    _default_max_steps: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         rows = self.rows
@@ -134,6 +135,7 @@ class GridWorld:
             raise ValueError(f"slip must be in the range 0 <= value <= 1, got {self.slip!r}")
         for reward in ("step_reward", "goal_reward", "hole_reward", "cliff_reward"):
             _validate.real(reward, getattr(self, reward))
+        object.__setattr__(self, "_default_max_steps", self.max_steps is None)
         if self.max_steps is None:
             object.__setattr__(self, "max_steps", max(100, 4 * cells.size))
         _validate.integer("max_steps", self.max_steps, low=1, high=MAX_STEPS_LIMIT)
@@ -215,7 +217,8 @@ class GridWorld:
         start /= start.sum()
         start_states = np.flatnonzero(start)
 
-        p_intended = float(1 - Fraction(self.slip))
+        slip = self.slip if isinstance(self.slip, numbers.Rational) else float(self.slip)
+        p_intended = float(1 - Fraction(slip))
         p_side = (1.0 - p_intended) / 2.0
         rows: list[list[list[tuple[int, float, float]]]] = []
         for s in range(S):
@@ -268,7 +271,12 @@ class GridWorld:
 
     # ------------------------------------------------------------------ helpers
     def replace(self, **overrides) -> "GridWorld":
-        """A copy with some options changed, e.g. ``env.replace(slip=0.0)``."""
+        """A copy with some options changed, e.g. ``env.replace(slip=0.0)``.
+
+        A ``max_steps`` that was left to its default is recomputed for the new map.
+        """
+        if self._default_max_steps and "max_steps" not in overrides:
+            overrides["max_steps"] = None
         return replace(self, **overrides)
 
     def render(self, policy=None) -> str:

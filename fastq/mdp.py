@@ -117,17 +117,17 @@ class TabularMDP:
         if bad.any():
             s, a, k = np.argwhere(bad)[0]
             raise ValueError(
-                f"next_state must hold state indices in [0, {S}), got {next_state[s, a, k]} at [{s}, {a}, {k}]"
+                f"next_state must hold state indices in [0, {S}), got {next_state[s, a, k].item()} at [{s}, {a}, {k}]"
             )
         if (prob < 0).any():
             s, a, k = np.argwhere(prob < 0)[0]
-            raise ValueError(f"prob must be >= 0, got {prob[s, a, k]} at [{s}, {a}, {k}]")
+            raise ValueError(f"prob must be >= 0, got {prob[s, a, k].item()} at [{s}, {a}, {k}]")
         sums = prob.sum(axis=2)
         off = np.abs(sums - 1.0) > SUM_TOL
         if off.any():
             s, a = np.argwhere(off)[0]
             raise ValueError(
-                f"every row prob[s, a] must sum to 1 within {SUM_TOL}, got {sums[s, a]!r} at s={s}, a={a}"
+                f"every row prob[s, a] must sum to 1 within {SUM_TOL}, got {sums[s, a].item()!r} at s={s}, a={a}"
             )
         terminal = _as_array("terminal", terminal, "b", 1, "bools")
         if terminal.shape != (S,):
@@ -138,10 +138,10 @@ class TabularMDP:
         if not np.isfinite(start).all() or (start < 0).any():
             raise ValueError("start must be a probability distribution (finite, >= 0)")
         if abs(start.sum() - 1.0) > SUM_TOL:
-            raise ValueError(f"start must sum to 1 within {SUM_TOL}, got {start.sum()!r}")
+            raise ValueError(f"start must sum to 1 within {SUM_TOL}, got {start.sum().item()!r}")
         if (start[terminal] > 0).any():
             s = int(np.flatnonzero(terminal & (start > 0))[0])
-            raise ValueError(f"start must put no probability on terminal states, got start[{s}] = {start[s]}")
+            raise ValueError(f"start must put no probability on terminal states, got start[{s}] = {start[s].item()}")
         if goal is None:
             goal = np.zeros(S, dtype=bool)
         goal = _as_array("goal", goal, "b", 1, "bools")
@@ -228,7 +228,7 @@ class TabularMDP:
         >>> from fastq import TabularMDP
         >>> P = np.zeros((2, 1, 2)); P[0, 0, 1] = 1.0; P[1, 0, 1] = 1.0
         >>> mdp = TabularMDP.from_dense(P, R=[[1.0], [0.0]], terminal=[False, True], start=[1, 0])
-        >>> mdp.next_state[0, 0, 0], mdp.reward[0, 0, 0]
+        >>> int(mdp.next_state[0, 0, 0]), float(mdp.reward[0, 0, 0])
         (1, 1.0)
         """
         P = _as_array("P", P, "iuf", 3, "real numbers")
@@ -244,6 +244,9 @@ class TabularMDP:
             raise ValueError(f"R must have shape (S, A) = {(S, A)} or (S, A, S) = {(S, A, S)}, got {R.shape}")
         if not np.isfinite(P).all():
             raise ValueError("P must be finite everywhere")
+        if (P < 0).any():
+            s, a, s2 = np.argwhere(P < 0)[0]
+            raise ValueError(f"P must be >= 0, got {P[s, a, s2].item()} at [{s}, {a}, {s2}]")
         support = P > 0
         K = max(int(support.sum(axis=2).max()), 1)
         next_state = np.zeros((S, A, K), dtype=np.int64)

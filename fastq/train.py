@@ -94,6 +94,11 @@ def train(
     _validate.choice("algo", algo, ALGORITHMS)
     agents = _validate.integer("agents", agents, low=1)
     episodes = _validate.integer("episodes", episodes, low=1, high=EPISODES_LIMIT - 1)
+    S, A, _ = mdp.shape
+    _validate.memory(
+        f"train(agents={agents}, episodes={episodes}) on {S} states x {A} actions",
+        agents * (S * A * 8 + 6 * 8) + agents * episodes * (8 + 4 + 1),
+    )
     params = {
         "alpha": _validate.per_agent("alpha", alpha, agents, low=0.0, high=1.0, low_closed=False),
         "gamma": _validate.per_agent("gamma", gamma, agents, low=0.0, high=1.0),
@@ -107,12 +112,6 @@ def train(
         threads = _validate.integer("threads", threads, low=1, high=_config.max_threads())
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be True or False, got {progress!r}")
-    bar = _progress_bar(episodes, agents) if progress else None
-    S, A, _ = mdp.shape
-    _validate.memory(
-        f"train(agents={agents}, episodes={episodes}) on {S} states x {A} actions",
-        agents * S * A * 8 + agents * episodes * (8 + 4 + 1),
-    )
 
     q = np.empty((agents, S, A))
     q[:] = params["q_init"][:, None, None]
@@ -125,6 +124,17 @@ def train(
     run = kernel(algo, backend)
     block = max(1, min(episodes, math.ceil(BLOCK_AGENT_EPISODES / agents)))
 
+    def arguments(start: int, stop: int) -> tuple:
+        return (
+            mdp.next_state, mdp.cum_prob, mdp.reward, mdp.terminal, mdp.goal, mdp.start_cum,
+            mdp.max_steps,
+            params["alpha"], params["gamma"], params["epsilon"], tie_break == "random",
+            keys, start, stop,
+            q, returns, lengths, successes,
+        )
+
+    compile_time = _compile(run, arguments(0, 0)) if backend == "numba" else 0.0
+    bar = _progress_bar(episodes, agents) if progress else None
     done = 0
     interrupted = False
     started = time.perf_counter()
@@ -134,20 +144,16 @@ def train(
                 stop = min(start + block, episodes)
                 snapshot = q.copy() if backend == "numpy" else None
                 try:
-                    run(
-                        mdp.next_state, mdp.cum_prob, mdp.reward, mdp.terminal, mdp.goal,
-                        mdp.start_cum, mdp.max_steps,
-                        params["alpha"], params["gamma"], params["epsilon"], tie_break == "random",
-                        keys, start, stop,
-                        q, returns, lengths, successes,
-                    )
+                    run(*arguments(start, stop))
                 except KeyboardInterrupt:
-                    # A compiled kernel cannot be interrupted half-way: if every episode of the
-                    # block has a length (every episode takes at least one step), it finished.
-                    if not (lengths[:, start:stop] > 0).all():
-                        if snapshot is not None:
-                            q[:] = snapshot
-                        raise
+                    # Python sees Ctrl-C only between bytecodes: a compiled kernel has always
+                    # finished its block by then (every episode has a length >= 1), and the
+                    # block is kept.  The numpy reference may stop half-way: roll it back.
+                    if (lengths[:, start:stop] > 0).all():
+                        done = stop
+                    elif snapshot is not None:
+                        q[:] = snapshot
+                    raise
                 done = stop
                 if bar is not None:
                     bar.update(stop - start)
@@ -175,11 +181,27 @@ def train(
         "episodes_requested": episodes,
         "interrupted": interrupted,
         "wall_time": wall,
+        "compile_time": compile_time,
         "versions": versions(),
     }
     if done < episodes:
         returns, lengths, successes = (a[:, :done].copy() for a in (returns, lengths, successes))
     return Result(q, returns, lengths, successes, params={k: np.array(v) for k, v in params.items()}, meta=meta)
+
+
+def _compile(dispatcher, args: tuple) -> float:
+    """Compile a numba kernel for these argument types, if it is not yet; the seconds it took.
+
+    Compiling apart from the first block keeps compilation out of ``meta["wall_time"]``.
+    """
+    import numba
+
+    signature = tuple(numba.typeof(a) for a in args)
+    if signature in dispatcher.overloads:
+        return 0.0
+    started = time.perf_counter()
+    dispatcher.compile(signature)
+    return time.perf_counter() - started
 
 
 def versions() -> dict:

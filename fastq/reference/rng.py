@@ -17,14 +17,17 @@ _ONE = np.uint64(1)
 def mix64(z: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser, element-wise on a uint64 array."""
     z = np.asarray(z, dtype=np.uint64)
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
+    with np.errstate(over="ignore"):  # wrapping modulo 2**64 is the definition
+        z = (z ^ (z >> np.uint64(30))) * _M1
+        z = (z ^ (z >> np.uint64(27))) * _M2
     return z ^ (z >> np.uint64(31))
 
 
 def draw(key: np.ndarray, index: np.ndarray) -> np.ndarray:
     """``mix64(key + (index + 1) * G)`` for uint64 arrays (or an array and a uint64)."""
-    return mix64(np.asarray(key, dtype=np.uint64) + (np.asarray(index, dtype=np.uint64) + _ONE) * _G)
+    with np.errstate(over="ignore"):  # wrapping modulo 2**64 is the definition
+        z = np.asarray(key, dtype=np.uint64) + (np.asarray(index, dtype=np.uint64) + _ONE) * _G
+    return mix64(z)
 
 
 def draw_index(episode, step, slot) -> np.ndarray:

@@ -1,0 +1,45 @@
+"""Suite-wide checks.
+
+Every result that ``fastq.train`` returns in this suite is checked against the Q bound of
+Q-learning with gamma < 1: starting from ``q_init``, every update is a convex combination of the
+old value and a target ``r + gamma * max Q``, so per agent
+
+    min(0, q_init, r_min / (1 - gamma)) <= Q <= max(0, q_init, r_max / (1 - gamma))
+
+(``r_min``, ``r_max`` over outcomes with positive probability; a small rounding allowance).
+"""
+
+import numpy as np
+import pytest
+
+import fastq
+from fastq.mdp import as_mdp
+
+
+def check_q_bounds(env, res) -> None:
+    if res.meta.get("algo") != "q_learning":
+        return
+    r_min, r_max = as_mdp(env).reward_range
+    gamma = res.params["gamma"]
+    q_init = res.params["q_init"]
+    finite = gamma < 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low = np.minimum(np.minimum(0.0, q_init), r_min / (1 - gamma))
+        high = np.maximum(np.maximum(0.0, q_init), r_max / (1 - gamma))
+    q = res.q.reshape(res.agents, -1)
+    slack = 1e-9 * (1 + np.maximum(np.abs(low), np.abs(high)))
+    ok = (q >= (low - slack)[:, None]).all(axis=1) & (q <= (high + slack)[:, None]).all(axis=1)
+    assert ok[finite].all(), "Q left the bound [min(0, r_min)/(1-gamma), max(0, r_max)/(1-gamma)]"
+
+
+@pytest.fixture(autouse=True)
+def _q_stays_bounded(monkeypatch):
+    real_train = fastq.train
+
+    def checked_train(env, *args, **kwargs):
+        res = real_train(env, *args, **kwargs)
+        check_q_bounds(env, res)
+        return res
+
+    monkeypatch.setattr(fastq, "train", checked_train)
+    yield

@@ -1,0 +1,275 @@
+"""The ``fastq`` command (fastq.cli): summaries equal fastq.train's numbers, clean exits."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fastq
+from fastq import cli
+from fastq.envs import FROZEN_LAKE_4x4
+
+train_module = importlib.import_module("fastq.train")  # the module, not the function
+
+SMALL = ["FrozenLake-4x4", "--agents", "8", "--episodes", "20"]
+
+
+def summary_fields(text: str) -> dict[str, str]:
+    """``label  value`` lines of the printed summary -> {label: value}."""
+    fields = {}
+    for line in text.splitlines():
+        parts = re.split(r"\s{2,}", line.strip(), maxsplit=1)
+        if len(parts) == 2:
+            fields[parts[0]] = parts[1]
+    return fields
+
+
+def expected_fields(res: fastq.Result) -> dict[str, str]:
+    s = res.summary()
+    return {
+        "environment": res.meta["env"],
+        "algorithm": res.meta["algo"],
+        "agents x episodes": f"{s['agents']} x {s['episodes']}",
+        "return, first 10%": f"{s['return_first']:.4f}",
+        "return, last 10%": f"{s['return_last']:.4f}",
+        "success, last 10%": f"{100 * s['success_last']:.2f} %",
+        "agent-steps": f"{s['agent_steps']:,}",
+    }
+
+
+def assert_one_error_line(err: str) -> None:
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    if lines[0].startswith("usage:"):  # argparse: usage, then one error line
+        assert re.match(r"fastq( \w+)?: error: ", lines[-1]), err
+        assert sum("error:" in line for line in lines) == 1, err
+    else:
+        assert len(lines) == 1 and lines[0].startswith("fastq: error: "), err
+
+
+# ---------------------------------------------------------------------- train
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_train_summary_has_the_numbers_of_fastq_train(capsys, backend):
+    args = ["--seed", "3", "--alpha", "0.5", "--gamma", "0.9", "--epsilon", "0.2", "--backend", backend]
+    assert cli.main(["train", *SMALL, *args]) == 0
+    out = capsys.readouterr().out
+    res = fastq.train("FrozenLake-4x4", agents=8, episodes=20, seed=3, alpha=0.5, gamma=0.9,
+                      epsilon=0.2, backend=backend)
+    fields = summary_fields(out)
+    for label, value in expected_fields(res).items():
+        assert fields[label] == value, label
+    assert fields["backend"].startswith(backend)
+    assert re.fullmatch(r"\d+(\.\d)? [kMGT]?|\d+\.\d", fields["agent-steps / s"])
+    # Compilation happens once per process, in whichever call comes first: only numba shows it.
+    assert "compile time" not in fields or backend == "numba"
+    # Each line is "label, padding, value", values starting in one column.
+    starts = {len(line) - len(value) for line, value in zip(out.splitlines(), fields.values())}
+    assert len(starts) == 1
+
+
+def test_train_defaults_are_the_readme_command():
+    args = cli.build_parser().parse_args(["train"])
+    assert (args.env, args.agents, args.episodes) == ("FrozenLake-8x8", 4096, 2000)
+    assert (args.alpha, args.gamma, args.epsilon, args.seed) == (0.1, 0.99, 0.1, 0)
+    assert (args.algo, args.backend, args.threads, args.tie_break, args.save) == (
+        "q_learning", "numba", None, "random", None)
+
+
+def test_tie_break_and_threads_reach_train(capsys):
+    argv = ["train", *SMALL, "--tie-break", "first", "--threads", "1", "--seed", "5"]
+    assert cli.main(argv) == 0
+    fields = summary_fields(capsys.readouterr().out)
+    res = fastq.train("FrozenLake-4x4", agents=8, episodes=20, tie_break="first", seed=5)
+    assert fields["return, last 10%"] == expected_fields(res)["return, last 10%"]
+    assert fields["agent-steps"] == expected_fields(res)["agent-steps"]
+    assert fields["backend"] == "numba, 1 thread"
+
+
+def test_save_writes_a_result_that_loads_back(tmp_path, capsys):
+    path = tmp_path / "run.npz"
+    assert cli.main(["train", *SMALL, "--seed", "7", "--save", str(path)]) == 0
+    assert str(path) in capsys.readouterr().out
+    loaded = fastq.Result.load(path)
+    res = fastq.train("FrozenLake-4x4", agents=8, episodes=20, seed=7)
+    np.testing.assert_array_equal(loaded.returns, res.returns)
+    np.testing.assert_array_equal(loaded.lengths, res.lengths)
+    np.testing.assert_array_equal(loaded.q, res.q)
+    assert loaded.meta["env"] == "FrozenLake-4x4" and loaded.meta["seed"] == 7
+
+
+def test_save_adds_the_npz_suffix(tmp_path, capsys):
+    assert cli.main(["train", *SMALL, "--backend", "numpy", "--save", str(tmp_path / "run")]) == 0
+    assert (tmp_path / "run.npz").is_file()
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["progress"])
+        return fastq.train(*args, **{**kwargs, "progress": False})
+
+    monkeypatch.setattr(cli, "train", spy)
+    assert cli.main(["train", *SMALL, "--backend", "numpy"]) == 0
+    monkeypatch.setattr(cli, "_isatty", lambda stream: True)
+    assert cli.main(["train", *SMALL, "--backend", "numpy"]) == 0
+    has_tqdm = importlib.util.find_spec("tqdm") is not None
+    assert calls == [False, has_tqdm]
+
+
+def test_interrupt_prints_the_finished_episodes_and_exits_130(monkeypatch, capsys):
+    # Blocks of 5 episodes; Ctrl-C arrives as the second block starts.
+    real_kernel = train_module.kernel
+    calls = []
+
+    def kernel(algo, backend):
+        run = real_kernel(algo, backend)
+
+        def interrupted_run(*args):
+            calls.append(1)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            return run(*args)
+
+        return interrupted_run
+
+    monkeypatch.setattr(train_module, "BLOCK_AGENT_EPISODES", 8 * 5)
+    monkeypatch.setattr(train_module, "kernel", kernel)
+    assert cli.main(["train", *SMALL, "--backend", "numpy"]) == 130
+    out, err = capsys.readouterr()
+    fields = summary_fields(out)
+    assert fields["agents x episodes"] == "8 x 5 (of 20 requested; interrupted)"
+    full = fastq.train("FrozenLake-4x4", agents=8, episodes=20, backend="numpy")
+    assert fields["return, last 10%"] == f"{full.returns[:, 4].mean():.4f}"  # 10% of 5 -> 1 episode
+    assert "interrupted after 5 of 20 episodes" in err
+    assert "Traceback" not in err and "RuntimeWarning" not in err
+
+
+def test_interrupt_after_a_finished_block_exits_130(monkeypatch, capsys):
+    # A compiled kernel cannot be interrupted: Python raises the KeyboardInterrupt as it returns.
+    real_kernel = train_module.kernel
+    calls = []
+
+    def kernel(algo, backend):
+        run = real_kernel(algo, backend)
+
+        def run_then_interrupt(*args):
+            run(*args)
+            calls.append(1)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+
+        return run_then_interrupt
+
+    monkeypatch.setattr(train_module, "BLOCK_AGENT_EPISODES", 8 * 5)
+    monkeypatch.setattr(train_module, "kernel", kernel)
+    assert cli.main(["train", *SMALL, "--backend", "numpy"]) == 130
+    fields = summary_fields(capsys.readouterr().out)
+    assert fields["agents x episodes"] == "8 x 10 (of 20 requested; interrupted)"
+
+
+def test_interrupt_outside_train_exits_130(monkeypatch, capsys):
+    def make(name):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "make", make)
+    assert cli.main(["train", *SMALL]) == 130
+    assert capsys.readouterr().err.strip() == "fastq: interrupted"
+
+
+# ---------------------------------------------------------------------- envs, show
+def test_envs_lists_exactly_the_registry(capsys):
+    assert cli.main(["envs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == fastq.list_envs()
+    row = dict(zip(fastq.list_envs(), lines))["FrozenLake-8x8"]
+    for text in ("8 x 8", "64 states", "4 actions", "slip 2/3", "max_steps 200"):
+        assert text in row
+    row = dict(zip(fastq.list_envs(), lines))["CliffWalking"]
+    for text in ("4 x 12", "48 states", "slip 0 ", "max_steps 10000"):
+        assert text in row
+
+
+def test_show_prints_the_map_and_the_actions(capsys):
+    assert cli.main(["show", "FrozenLake-4x4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    first = lines.index(FROZEN_LAKE_4x4[0])
+    assert lines[first:first + 4] == list(FROZEN_LAKE_4x4)
+    assert "actions: 0 left, 1 down, 2 right, 3 up" in lines
+
+
+# ---------------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "NoSuchLake"], "unknown environment 'NoSuchLake'"),
+        (["train", *SMALL, "--alpha", "0"], "alpha must be"),
+        (["train", *SMALL, "--gamma", "nan"], "gamma must be"),
+        (["train", *SMALL, "--agents", "0"], "agents must be >= 1, got 0"),
+        (["train", *SMALL, "--episodes", "-3"], "episodes must be"),
+        (["train", *SMALL, "--seed", "-1"], "seed must be"),
+        (["train", *SMALL, "--threads", "0"], "threads must be"),
+        (["train", *SMALL, "--save", "/no/such/folder/run.npz"], "--save: folder"),
+        (["train", *SMALL, "--episodes", "abc"], "invalid int value: 'abc'"),
+        (["train", *SMALL, "--alpha", "big"], "invalid float value: 'big'"),
+        (["train", *SMALL, "--backend", "foo"], "invalid choice: 'foo'"),
+        (["train", *SMALL, "--tie-break", "last"], "invalid choice: 'last'"),
+        (["show", "NoSuchLake"], "unknown environment 'NoSuchLake'"),
+        (["show"], "required"),
+        (["fly"], "invalid choice: 'fly'"),
+        ([], "required"),
+    ],
+)
+def test_bad_input_exits_2_with_one_error_line(capsys, argv, message):
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert message in err
+    assert_one_error_line(err)
+
+
+def test_help_and_version_exit_0(capsys):
+    assert cli.main(["train", "--help"]) == 0
+    assert "--agents" in capsys.readouterr().out
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"fastq {fastq.__version__}"
+
+
+def test_format_rate():
+    assert cli.format_rate(123_449_999.0) == "123.4 M"
+    assert cli.format_rate(2.5e9) == "2.5 G"
+    assert cli.format_rate(999.0) == "999.0"
+    assert cli.format_rate(float("nan")) == "n/a"
+
+
+# ---------------------------------------------------------------------- real processes
+def test_python_m_fastq_trains():
+    proc = subprocess.run(
+        [sys.executable, "-m", "fastq", "train", "FrozenLake-4x4", "--agents", "4", "--episodes", "10"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "agent-steps" in proc.stdout
+    fields = summary_fields(proc.stdout)
+    assert fields["agents x episodes"] == "4 x 10"
+    # A fresh process compiles the kernel and reports it apart from the training time
+    # (unless FASTQ_CACHE=1 loaded it from the cache, which takes well under a second).
+    assert fields["compile time"].endswith("(not counted below)")
+    assert "Traceback" not in proc.stderr
+
+
+def test_console_script_error_exits_2_without_traceback():
+    script = os.path.join(os.path.dirname(sys.executable), "fastq")
+    command = [script] if os.path.isfile(script) else [sys.executable, "-m", "fastq"]
+    proc = subprocess.run([*command, "train", "NoSuchLake"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert_one_error_line(proc.stderr)
+    assert "unknown environment 'NoSuchLake'" in proc.stderr
