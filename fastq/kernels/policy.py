@@ -34,53 +34,51 @@ def greedy_action(q, i, s, tie_random, key, index):
     """An action maximising ``q[i, s]``.
 
     Ties: the first maximiser when ``tie_random`` is False; otherwise the ``j``-th maximiser
-    with ``j = bounded(draw(key, index), number of maximisers)``, drawn only when there is a tie.
+    with ``j = bounded(draw(key, index), number of maximisers)`` (with no tie, ``j = 0``).
+    Written without data-dependent branches: early in training most rows are all ties, and a
+    mispredicted branch per action would cost more than the whole update.
     """
     A = q.shape[2]
     best = q[i, s, 0]
-    first = 0
-    count = 1
     for a in range(1, A):
         v = q[i, s, a]
-        if v > best:
-            best = v
-            first = a
-            count = 1
-        elif v == best:
-            count += 1
-    if count == 1 or not tie_random:
-        return first
-    j = bounded(draw(key, index), count)
-    for a in range(first, A):
-        if q[i, s, a] == best:
-            if j == 0:
-                return a
-            j -= 1
-    return first  # unreachable: j < count
+        best = v if v > best else best
+    count = 0
+    for a in range(A):
+        count += q[i, s, a] == best
+    j = bounded(draw(key, index), count) if tie_random else 0
+    chosen = 0
+    seen = 0
+    for a in range(A):
+        tie = q[i, s, a] == best
+        chosen = a if tie & (seen == j) else chosen
+        seen += tie
+    return chosen
 
 
 @njit(inline="always", **JIT)
 def epsilon_greedy(q, i, s, epsilon, tie_random, key, base):
     """With probability ``epsilon`` a uniformly random action, else :func:`greedy_action`.
 
-    Draws: slot EXPLORE decides (skipped when epsilon is 0); slot ACTION gives the random
-    action or breaks the tie.
+    Draws: slot EXPLORE decides; slot ACTION gives the random action or breaks the tie.  Both
+    choices are computed and one is selected, which is cheaper than a branch taken at random.
     """
-    if epsilon > 0.0 and uniform(draw(key, base | _SLOT_EXPLORE)) < epsilon:
-        return bounded(draw(key, base | _SLOT_ACTION), q.shape[2])
-    return greedy_action(q, i, s, tie_random, key, base | _SLOT_ACTION)
+    explore = uniform(draw(key, base | _SLOT_EXPLORE)) < epsilon
+    greedy = greedy_action(q, i, s, tie_random, key, base | _SLOT_ACTION)
+    return bounded(draw(key, base | _SLOT_ACTION), q.shape[2]) if explore else greedy
 
 
 @njit(inline="always", **JIT)
 def sample_outcome(cum_prob, s, a, key, index):
-    """Outcome ``k`` of taking ``a`` in ``s``: the first ``k`` with ``u < cum_prob[s, a, k]``."""
+    """Outcome ``k`` of taking ``a`` in ``s``: the number of ``cum_prob[s, a, :K-1]`` entries
+    ``<= u`` (the first ``k`` with ``u < cum_prob[s, a, k]``, counted without branches)."""
     K = cum_prob.shape[2]
     if K == 1:
         return 0
     u = uniform(draw(key, index))
     k = 0
-    while k < K - 1 and u >= cum_prob[s, a, k]:
-        k += 1
+    for c in range(K - 1):
+        k += u >= cum_prob[s, a, c]
     return k
 
 

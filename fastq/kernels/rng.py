@@ -45,8 +45,12 @@ def draw_index(episode, step, slot):
 
 @njit(inline="always", **JIT)
 def uniform(x):
-    """``(x >> 11) * 2**-53``: float64 in [0, 1)."""
-    return np.float64(x >> _S11) * 1.1102230246251565e-16
+    """``(x >> 11) * 2**-53``: float64 in [0, 1).
+
+    ``x >> 11 < 2**53`` converts exactly through int64, which is one instruction; converting a
+    uint64 takes several.
+    """
+    return np.float64(np.int64(x >> _S11)) * 1.1102230246251565e-16
 
 
 @njit(inline="always", **JIT)
