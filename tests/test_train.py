@@ -1,0 +1,243 @@
+"""train(): reproducibility contract, blocks, interrupts, results, and long-run behaviour."""
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import fastq
+
+train_module = importlib.import_module("fastq.train")  # the module (fastq.train is the function)
+OUTPUTS = ("q", "returns", "lengths", "successes")
+
+
+def assert_same(a, b):
+    for field in OUTPUTS:
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+
+
+def test_same_seed_same_numbers_different_seed_different_numbers():
+    kwargs = dict(agents=16, episodes=200, epsilon=0.2)
+    a = fastq.train("FrozenLake-8x8", seed=123, **kwargs)
+    b = fastq.train("FrozenLake-8x8", seed=123, **kwargs)
+    c = fastq.train("FrozenLake-8x8", seed=124, **kwargs)
+    assert_same(a, b)
+    assert not np.array_equal(a.lengths, c.lengths)
+    assert not np.array_equal(a.q, c.q)
+
+
+def test_agents_are_independent_streams():
+    res = fastq.train("FrozenLake-8x8", agents=8, episodes=100, seed=1)
+    rows = {res.lengths[i].tobytes() for i in range(8)}
+    assert len(rows) == 8
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_prefix_invariance(backend):
+    kwargs = dict(episodes=60, seed=9, backend=backend, epsilon=0.15)
+    big = fastq.train("FrozenLake-4x4", agents=100, **kwargs)
+    small = fastq.train("FrozenLake-4x4", agents=37, **kwargs)
+    for field in OUTPUTS:
+        np.testing.assert_array_equal(getattr(big, field)[:37], getattr(small, field), err_msg=field)
+
+
+def test_per_agent_arrays_prefix_invariance():
+    alpha = np.linspace(0.1, 1.0, 100)
+    big = fastq.train("CliffWalking", agents=100, episodes=30, alpha=alpha, seed=2)
+    small = fastq.train("CliffWalking", agents=37, episodes=30, alpha=alpha[:37], seed=2)
+    np.testing.assert_array_equal(big.q[:37], small.q)
+    np.testing.assert_array_equal(big.params["alpha"], alpha)
+
+
+def test_thread_count_does_not_change_results_in_process():
+    kwargs = dict(agents=33, episodes=80, seed=4, epsilon=0.3)
+    one = fastq.train("FrozenLake-8x8", threads=1, **kwargs)
+    two = fastq.train("FrozenLake-8x8", threads=2, **kwargs)
+    assert one.meta["threads"] == 1 and two.meta["threads"] == 2
+    assert_same(one, two)
+
+
+def test_thread_count_does_not_change_results_across_processes(tmp_path):
+    script = textwrap.dedent(
+        """
+        import sys, numpy as np, numba, fastq
+        res = fastq.train("FrozenLake-8x8", agents=45, episodes=120, seed=8, epsilon=0.2)
+        assert numba.config.NUMBA_NUM_THREADS == int(sys.argv[2])
+        np.savez(sys.argv[1], q=res.q, returns=res.returns, lengths=res.lengths)
+        """
+    )
+    out = {}
+    for n in (1, 2):
+        path = tmp_path / f"threads{n}.npz"
+        env = {**os.environ, "NUMBA_NUM_THREADS": str(n)}
+        subprocess.run([sys.executable, "-c", script, str(path), str(n)], env=env, check=True, timeout=300)
+        out[n] = np.load(path)
+    for field in ("q", "returns", "lengths"):
+        np.testing.assert_array_equal(out[1][field], out[2][field], err_msg=field)
+
+
+@pytest.mark.parametrize("block", [1, 3, 50])
+def test_block_size_does_not_change_results(monkeypatch, block):
+    kwargs = dict(agents=5, episodes=23, seed=6, epsilon=0.25)
+    whole = fastq.train("FrozenLake-8x8", **kwargs)
+    monkeypatch.setattr(train_module, "BLOCK_AGENT_EPISODES", 5 * block)
+    blocked = fastq.train("FrozenLake-8x8", **kwargs)
+    assert_same(whole, blocked)
+
+
+def test_q_init_and_terminal_rows():
+    # Bottom row: free cells walled off, never visited, so they keep q_init exactly.
+    env = fastq.GridWorld(["S.G", "###", "..."], step_reward=-1.0)
+    res = fastq.train(env, agents=3, episodes=5, q_init=[1.0, 2.0, 3.0], epsilon=0.5)
+    np.testing.assert_array_equal(res.params["q_init"], [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(res.q[:, 2], 0.0)  # the goal is terminal: 0, whatever q_init
+    np.testing.assert_array_equal(res.q[:, 6:], np.array([1.0, 2.0, 3.0])[:, None, None] * np.ones((3, 3, 4)))
+    assert (res.q[:, 0] != res.params["q_init"][:, None]).any(axis=1).all()  # the start was updated
+
+
+def test_meta_and_params():
+    res = fastq.train("FrozenLake-4x4", agents=4, episodes=10, alpha=0.3, gamma=0.5, epsilon=0.0,
+                      seed=77, tie_break="first", backend="numpy")
+    meta = res.meta
+    assert (meta["algo"], meta["env"], meta["seed"], meta["backend"]) == ("q_learning", "FrozenLake-4x4", 77, "numpy")
+    assert (meta["agents"], meta["episodes"], meta["episodes_requested"]) == (4, 10, 10)
+    assert meta["tie_break"] == "first" and meta["interrupted"] is False
+    assert set(meta["versions"]) == {"fastq", "numpy", "numba", "python"}
+    assert meta["wall_time"] > 0 and meta["compile_time"] == 0.0
+    for name, value in dict(alpha=0.3, gamma=0.5, epsilon=0.0, q_init=0.0).items():
+        np.testing.assert_array_equal(res.params[name], np.full(4, value))
+    json.dumps(meta)  # plain JSON types only
+    assert res.agent_steps == int(res.lengths.sum())
+
+
+def test_save_and_load_round_trip(tmp_path):
+    res = fastq.train("CliffWalking", agents=3, episodes=7, seed=5, alpha=[0.1, 0.2, 0.3])
+    res.save(tmp_path / "run")
+    back = fastq.Result.load(tmp_path / "run.npz")
+    assert_same(res, back)
+    assert back.meta == json.loads(json.dumps(res.meta))
+    np.testing.assert_array_equal(back.params["alpha"], [0.1, 0.2, 0.3])
+    assert not [p for p in os.listdir(tmp_path) if "tmp" in p]
+
+
+def test_summary_numbers():
+    res = fastq.train("FrozenLake-4x4", agents=6, episodes=50, seed=3)
+    s = res.summary(fraction=0.1)
+    assert s["return_first"] == res.returns[:, :5].mean()
+    assert s["return_last"] == res.returns[:, 45:].mean()
+    assert s["success_last"] == res.successes[:, 45:].mean()
+    # FrozenLake pays 1 exactly on success: returns and successes say the same thing.
+    np.testing.assert_array_equal(res.returns == 1.0, res.successes)
+    with pytest.raises(ValueError, match="fraction"):
+        res.summary(fraction=0.0)
+
+
+def test_greedy_policy_is_first_argmax():
+    res = fastq.train("FrozenLake-4x4", agents=4, episodes=30, seed=1)
+    np.testing.assert_array_equal(res.greedy_policy(), np.argmax(res.q, axis=2))
+    assert res.greedy_policy().shape == (4, 16)
+
+
+class _InterruptAfter:
+    """Wraps a kernel: runs it, and raises KeyboardInterrupt on call number ``n`` -- after the
+    call returns (``when="after"``, as a Ctrl-C during a compiled kernel) or before it runs."""
+
+    def __init__(self, real, n, when):
+        self.real, self.n, self.when, self.calls = real, n, when, 0
+
+    def __getattr__(self, name):  # overloads, compile: the real dispatcher's
+        return getattr(self.real, name)
+
+    def __call__(self, *args):
+        self.calls += 1
+        if self.calls == self.n and self.when == "before":
+            raise KeyboardInterrupt
+        self.real(*args)
+        if self.calls == self.n and self.when == "after":
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("when, kept_blocks", [("after", 3), ("before", 2)])
+def test_interrupt_keeps_finished_blocks(monkeypatch, when, kept_blocks):
+    agents, block = 4, 5
+    monkeypatch.setattr(train_module, "BLOCK_AGENT_EPISODES", agents * block)
+    from fastq import kernels
+
+    monkeypatch.setattr(train_module, "kernel", lambda algo, backend: _InterruptAfter(kernels.q_learning, 3, when))
+    kwargs = dict(agents=agents, episodes=40, seed=12, epsilon=0.2)
+    with pytest.warns(RuntimeWarning, match="interrupted"):
+        part = fastq.train("FrozenLake-8x8", **kwargs)
+    done = kept_blocks * block
+    assert part.meta["interrupted"] and part.meta["episodes"] == done == part.episodes
+    assert part.meta["episodes_requested"] == 40
+    monkeypatch.undo()
+    full = fastq.train("FrozenLake-8x8", **{**kwargs, "episodes": done})
+    assert_same(part, full)
+
+
+def test_interrupt_in_the_middle_of_a_numpy_block_rolls_the_block_back(monkeypatch):
+    agents, block = 4, 5
+    monkeypatch.setattr(train_module, "BLOCK_AGENT_EPISODES", agents * block)
+    learners = importlib.import_module("fastq.reference.learners")
+    real = learners.epsilon_greedy
+    calls = {"n": 0}
+
+    def flaky(*args):
+        calls["n"] += 1
+        if calls["n"] == 150:  # somewhere inside a later block, after Q has changed in it
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(learners, "epsilon_greedy", flaky)
+    kwargs = dict(agents=agents, episodes=40, seed=3, epsilon=0.2, backend="numpy")
+    with pytest.warns(RuntimeWarning, match="interrupted"):
+        part = fastq.train("FrozenLake-4x4", **kwargs)
+    done = part.meta["episodes"]
+    assert 0 < done < 40 and done % block == 0
+    monkeypatch.undo()
+    full = fastq.train("FrozenLake-4x4", **{**kwargs, "episodes": done})
+    assert_same(part, full)
+
+
+def test_progress_bar(capsys):
+    pytest.importorskip("tqdm")
+    res = fastq.train("FrozenLake-4x4", agents=2, episodes=10, progress=True)
+    assert res.episodes == 10
+    assert "episode" in capsys.readouterr().err
+
+
+def test_warmup_compiles_the_kernel():
+    from fastq.kernels import q_learning
+
+    fastq.warmup()
+    assert len(q_learning.overloads) == 1  # one compiled signature, shared by every call
+    fastq.train("CliffWalking", agents=2, episodes=2, alpha=[0.1, 0.2])
+    fastq.train(fastq.GridWorld(["S.G"]), agents=1, episodes=1)
+    assert len(q_learning.overloads) == 1
+
+
+def greedy_path_length(mdp, policy, limit=100):
+    """Steps the deterministic greedy policy takes from the start to a terminal state."""
+    s = int(np.argmax(mdp.start))
+    for t in range(1, limit + 1):
+        s = int(mdp.next_state[s, policy[s], 0])
+        if mdp.terminal[s]:
+            return t if mdp.goal[s] else -t
+    return 0
+
+
+def test_long_run_finds_the_shortest_path_on_the_deterministic_lake():
+    # FrozenLake-4x4 without slip: the shortest path from S to G takes 6 steps.  With gamma < 1
+    # the greedy policy of converged Q-learning takes it; require it for at least 95% of agents
+    # (seed fixed; it holds for all of them here).
+    env = fastq.make("FrozenLake-4x4", slip=0.0)
+    res = fastq.train(env, agents=64, episodes=1500, alpha=0.5, gamma=0.9, epsilon=0.2, seed=0)
+    lengths = [greedy_path_length(env.mdp, pi) for pi in res.greedy_policy()]
+    assert np.mean(np.array(lengths) == 6) >= 0.95
+    # And the learned values of the start state approach the optimum 0.9**5.
+    assert abs(np.median(res.q[:, 0].max(axis=1)) - 0.9**5) < 1e-3
