@@ -31,6 +31,7 @@ from .policy import epsilon_greedy, max_q, sample_outcome, sample_start
 from .rng import draw_index
 
 _SLOT_TRANSITION = np.uint64(SLOT_TRANSITION)
+_u = np.uint64  # unsigned indices: no negative-index wraparound code
 
 
 @njit(parallel=True, **JIT)
@@ -73,20 +74,20 @@ def q_learning(
                 base = draw_index(e, t, 0)
                 a = epsilon_greedy(q, i, s, epsilon[i], tie_random, key, base)
                 k = sample_outcome(cum_prob, s, a, key, base | _SLOT_TRANSITION)
-                s2 = next_state[s, a, k]
-                r = reward[s, a, k]
-                if terminal[s2]:
-                    target = r
-                else:
-                    # Bootstrap also when this step truncates the episode: the time limit is
-                    # not part of the MDP, the real next state still has value.
-                    target = r + gamma[i] * max_q(q, i, s2)
-                q[i, s, a] = q[i, s, a] + alpha[i] * (target - q[i, s, a])
+                s2 = next_state[_u(s), _u(a), _u(k)]
+                r = reward[_u(s), _u(a), _u(k)]
+                # Bootstrap also when this step truncates the episode: the time limit is not
+                # part of the MDP, the real next state still has value.  Entering a terminal
+                # state ends it: no bootstrap.  (Both are computed and one is selected.)
+                bootstrap = r + gamma[i] * max_q(q, i, s2)
+                target = r if terminal[_u(s2)] else bootstrap
+                q_sa = q[_u(i), _u(s), _u(a)]
+                q[_u(i), _u(s), _u(a)] = q_sa + alpha[i] * (target - q_sa)
                 total += r
                 t += 1
                 s = s2
-                if terminal[s2] or t >= max_steps:
+                if terminal[_u(s2)] or t >= max_steps:
                     break
             returns[i, e] = total
             lengths[i, e] = t
-            successes[i, e] = goal[s]
+            successes[i, e] = goal[_u(s)]
