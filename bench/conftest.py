@@ -32,8 +32,8 @@ def pytest_terminal_summary(terminalreporter):
         tr.write_line(group)
         base = rates.get("numpy reference")
         for name, rate in sorted(rates.items(), key=lambda kv: -kv[1]):
-            ratio = f"  {rate / base:8.1f} x numpy reference" if base else ""
-            tr.write_line(f"  {name:<28} {rate / 1e6:10.2f} M/s{ratio}")
+            ratio = f"  {rate / base:10.3g} x numpy reference" if base else ""
+            tr.write_line(f"  {name:<38} {rate / 1e6:10.2f} M/s{ratio}")
 
 
 @pytest.fixture(scope="session", autouse=True)
