@@ -60,9 +60,9 @@ class GridWorld:
     rows : sequence of str, or str
         The map, one string per row (or one string with a line per row), all of one length,
         made of the characters ``S G H C # . F`` (see the module docstring).
-    slip : float or Fraction, default 0
+    slip : float, Fraction or str, default 0
         Probability mass moved from the intended move to the two perpendicular moves, split
-        equally; ``0 <= slip <= 1``.
+        equally; ``0 <= slip <= 1``.  A string such as ``"2/3"`` is read as an exact Fraction.
     step_reward, goal_reward, hole_reward, cliff_reward : float
         Reward for entering a free (or start) cell, a goal, a hole, a cliff.
     max_steps : int, optional
@@ -129,6 +129,11 @@ class GridWorld:
         object.__setattr__(self, "rows", rows)
         object.__setattr__(self, "_cells", cells)
 
+        if isinstance(self.slip, str):  # an exact fraction such as "2/3" (as options() writes it)
+            try:
+                object.__setattr__(self, "slip", Fraction(self.slip))
+            except ValueError:
+                raise TypeError(f"slip must be a real number or a fraction such as '2/3', got {self.slip!r}") from None
         if not isinstance(self.slip, numbers.Real) or isinstance(self.slip, bool):
             raise TypeError(f"slip must be a real number, got {self.slip!r}")
         if not 0 <= self.slip <= 1:
@@ -139,8 +144,9 @@ class GridWorld:
         if self.max_steps is None:
             object.__setattr__(self, "max_steps", max(100, 4 * cells.size))
         _validate.integer("max_steps", self.max_steps, low=1, high=MAX_STEPS_LIMIT)
-        if not isinstance(self.actions, str) or not self.actions or any(m not in MOVES for m in self.actions) \
-                or len(set(self.actions)) != len(self.actions):
+        if not isinstance(self.actions, str):
+            raise TypeError(f"actions must be a string of moves from {''.join(MOVES)!r}, got {self.actions!r}")
+        if not self.actions or any(m not in MOVES for m in self.actions) or len(set(self.actions)) != len(self.actions):
             raise ValueError(
                 f"actions must be a string of distinct moves from {''.join(MOVES)!r}, got {self.actions!r}"
             )
@@ -179,16 +185,26 @@ class GridWorld:
             return row, col
         return r, c
 
+    def _moves(self, action: str) -> list[tuple[tuple[int, int], float]]:
+        """The moves an action can make, with their probabilities (only the positive ones)."""
+        slip = self.slip if isinstance(self.slip, numbers.Rational) else float(self.slip)
+        p_intended = float(1 - Fraction(slip))
+        p_side = (1.0 - p_intended) / 2.0
+        dr, dc = MOVES[action][1]
+        moves = [((dr, dc), p_intended), ((dc, -dr), p_side), ((-dc, dr), p_side)]
+        return [(move, p) for move, p in moves if p > 0]
+
     def _check_reachable(self) -> None:
         cells = self._cells
+        moves = [move for m in self.actions for move, _ in self._moves(m)]
         for r0, c0 in zip(*np.nonzero(cells == "S")):
             seen = {(r0, c0)}
             queue = deque([(r0, c0)])
             found = False
             while queue and not found:
                 r, c = queue.popleft()
-                for m in self.actions:
-                    nxt = self._land(r, c, MOVES[m][1])
+                for move in moves:
+                    nxt = self._land(r, c, move)
                     if nxt in seen:
                         continue
                     seen.add(nxt)
@@ -217,9 +233,6 @@ class GridWorld:
         start /= start.sum()
         start_states = np.flatnonzero(start)
 
-        slip = self.slip if isinstance(self.slip, numbers.Rational) else float(self.slip)
-        p_intended = float(1 - Fraction(slip))
-        p_side = (1.0 - p_intended) / 2.0
         rows: list[list[list[tuple[int, float, float]]]] = []
         for s in range(S):
             r, c = divmod(s, ncol)
@@ -228,14 +241,8 @@ class GridWorld:
                 if terminal[s]:
                     row_s.append([(s, 1.0, 0.0)])  # absorbing; never read by the kernels
                     continue
-                dr, dc = MOVES[m][1]
-                moves = [((dr, dc), p_intended)]
-                if p_side > 0:
-                    moves += [((dc, -dr), p_side), ((-dc, dr), p_side)]
                 outcomes: dict[tuple[int, float], float] = {}
-                for move, p in moves:
-                    if p == 0:
-                        continue
+                for move, p in self._moves(m):
                     landed = self._land(r, c, move)
                     for nxt, q, rew in self._enter(landed, start_states, start):
                         outcomes[(nxt, rew)] = outcomes.get((nxt, rew), 0.0) + p * q
@@ -278,6 +285,26 @@ class GridWorld:
         if self._default_max_steps and "max_steps" not in overrides:
             overrides["max_steps"] = None
         return replace(self, **overrides)
+
+    def options(self) -> dict:
+        """The map and options as plain JSON types; ``GridWorld(**env.options())`` rebuilds it.
+
+        A Fraction ``slip`` is written as a string such as ``"2/3"`` (``Fraction("2/3")`` reads
+        it back exactly).
+
+        Examples
+        --------
+        >>> import fastq
+        >>> fastq.make("FrozenLake-4x4").options()["slip"]
+        '2/3'
+        """
+        slip = str(self.slip) if isinstance(self.slip, Fraction) else float(self.slip)
+        return {
+            "rows": list(self.rows), "slip": slip, "step_reward": float(self.step_reward),
+            "goal_reward": float(self.goal_reward), "hole_reward": float(self.hole_reward),
+            "cliff_reward": float(self.cliff_reward), "max_steps": int(self.max_steps),
+            "actions": self.actions, "name": self.name,
+        }
 
     def render(self, policy=None) -> str:
         """The map as text; with ``policy`` (shape ``(S,)``), arrows on the free cells.

@@ -33,8 +33,10 @@ class Result:
         The per-agent hyperparameters actually used (``alpha``, ``gamma``, ``epsilon``, ``q_init``).
     meta : dict
         ``algo``, ``env``, ``seed``, ``backend``, ``threads``, ``tie_break``, ``agents``,
-        ``episodes`` (completed), ``episodes_requested``, ``interrupted``, ``wall_time`` (s),
-        ``versions``.
+        ``episodes`` (completed), ``episodes_requested``, ``interrupted``, ``wall_time`` (s,
+        training only), ``compile_time`` (s spent compiling the kernel in this call, 0 if it was
+        compiled already), ``versions``, and ``env_options`` (the map and options of a grid
+        world, so the environment can be rebuilt).
 
     Examples
     --------

@@ -26,8 +26,9 @@ counts from 0) and a slot::
           2: the action: uniform over actions when exploring, or the tie among greedy actions
           3: the outcome of the transition
 
-A draw that is not needed (no exploration at epsilon 0, no tie, a deterministic transition) is
-simply not computed; skipping it changes no other number.  Because the index has a fixed layout,
+A draw that is not used (the action slot when there is no tie and no exploration, the
+transition slot of a deterministic model) may be computed or skipped: either way it changes no
+other number, so the kernels compute whatever is cheapest.  Because the index has a fixed layout,
 runs that differ only in ``max_steps`` or ``episodes`` share their random numbers (common random
 numbers), and ``max_steps`` is limited to ``2**30`` steps, ``episodes`` to ``2**32``.
 

@@ -19,6 +19,8 @@ import numpy as np
 
 from . import _config, _validate
 from .algos import ALGORITHMS, BACKENDS, kernel
+from .envs import make
+from .grid import GridWorld
 from .mdp import as_mdp
 from .results import Result
 from .rng import EPISODES_LIMIT, SEED_LIMIT, agent_keys
@@ -90,6 +92,8 @@ def train(
     >>> res.q.shape, res.returns.shape, res.lengths.shape
     ((16, 64, 4), (16, 100), (16, 100))
     """
+    if isinstance(env, str):
+        env = make(env)
     mdp = as_mdp(env)
     _validate.choice("algo", algo, ALGORITHMS)
     agents = _validate.integer("agents", agents, low=1)
@@ -172,6 +176,7 @@ def train(
     meta = {
         "algo": algo,
         "env": mdp.name,
+        "env_options": env.options() if isinstance(env, GridWorld) else None,
         "seed": seed,
         "backend": backend,
         "threads": n_threads,
@@ -234,8 +239,6 @@ def warmup() -> None:
     >>> import fastq
     >>> fastq.warmup()
     """
-    from .grid import GridWorld
-
     tiny = GridWorld(["SG"], slip=0.1)
     for algo in ALGORITHMS:
         train(tiny, algo, agents=1, episodes=1, backend="numba")

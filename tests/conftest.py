@@ -29,7 +29,9 @@ def check_q_bounds(env, res) -> None:
     q = res.q.reshape(res.agents, -1)
     slack = 1e-9 * (1 + np.maximum(np.abs(low), np.abs(high)))
     ok = (q >= (low - slack)[:, None]).all(axis=1) & (q <= (high + slack)[:, None]).all(axis=1)
-    assert ok[finite].all(), "Q left the bound [min(0, r_min)/(1-gamma), max(0, r_max)/(1-gamma)]"
+    assert ok[finite].all(), (
+        "Q left the bound [min(0, q_init, r_min/(1-gamma)), max(0, q_init, r_max/(1-gamma))]"
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+import fastq
 from fastq import GridWorld, TabularMDP
 
 L, D, R, U = 0, 1, 2, 3  # default action order "LDRU"
@@ -350,16 +351,33 @@ def test_slip_out_of_range(slip):
         GridWorld(OPEN, slip=slip)
 
 
-@pytest.mark.parametrize("slip", ["0.1", None, True])
+@pytest.mark.parametrize("slip", ["abc", None, True])
 def test_slip_not_a_number(slip):
     with pytest.raises(TypeError, match="slip must be a real number"):
         GridWorld(OPEN, slip=slip)
 
 
-@pytest.mark.parametrize("actions", ["LDRX", "LLDR", "", "ldru", 4, ["L", "D"]])
+@pytest.mark.parametrize("actions", ["LDRX", "LLDR", "", "ldru"])
 def test_bad_actions(actions):
     with pytest.raises(ValueError, match="actions must be a string of distinct moves from 'LDRU'"):
         GridWorld(OPEN, actions=actions)
+
+
+@pytest.mark.parametrize("actions", [4, ["L", "D"]])
+def test_actions_not_a_string(actions):
+    with pytest.raises(TypeError, match="actions must be a string of moves from 'LDRU'"):
+        GridWorld(OPEN, actions=actions)
+
+
+def test_reachability_follows_slips():
+    # Only "right" exists, but slipping moves down: the goal below is reachable.
+    env = GridWorld(["S", "G"], actions="R", slip=0.5)
+    # right and up hit the edge (0.5 + 0.25, merged), down reaches the goal (0.25)
+    assert env.mdp.prob[0, 0].tolist() == [0.75, 0.25]
+    assert env.mdp.next_state[0, 0].tolist() == [0, 1]
+    # slip = 1: the intended move never happens, so "left/right" on a corridor go nowhere.
+    with pytest.raises(ValueError, match="no goal can be reached from the start cell at row 0, column 0"):
+        GridWorld(["S.G"], actions="RL", slip=1)
 
 
 @pytest.mark.parametrize("rows", [[1, 2], 42, [["S", "G"]], ["S.", None]])
@@ -379,3 +397,11 @@ def test_rewards_must_be_finite_numbers(option):
 def test_name_must_be_a_string():
     with pytest.raises(TypeError, match="name must be a str, got int"):
         GridWorld(OPEN, name=1)
+
+
+def test_options_rebuild_the_grid_exactly():
+    env = fastq.make("FrozenLake-8x8")
+    again = GridWorld(**env.options())
+    assert again == env
+    np.testing.assert_array_equal(again.mdp.prob, env.mdp.prob)
+    assert GridWorld(OPEN, slip="1/5").slip == Fraction(1, 5)
