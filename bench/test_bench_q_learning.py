@@ -74,6 +74,6 @@ def gymnasium_loop(episodes: int, seed: int = 0) -> int:
 def test_gymnasium_python_loop(benchmark):
     pytest.importorskip("gymnasium")
     group = f"q_learning {ENV} slippery, 4096 agents x {EPISODES} episodes"
-    benchmark.group = group
+    benchmark.group = group  # beside fastq, compared per agent-step
     steps = benchmark.pedantic(gymnasium_loop, args=(200,), rounds=1)
     record(benchmark, group, "Python loop over Gymnasium (1 agent)", steps)

@@ -7,7 +7,6 @@ error names the argument, the value received and what is allowed.
 
 from __future__ import annotations
 
-import math
 import numbers
 import os
 
@@ -153,10 +152,23 @@ def _gib(nbytes: float) -> str:
     return f"{nbytes / 2**20:.1f} MiB"
 
 
-def is_finite_number(value) -> bool:
-    """True for real, finite numbers that are not bools."""
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, (bool, np.bool_))
-        and math.isfinite(float(value))
-    )
+def policy(name: str, value, S: int, A: int) -> tuple[np.ndarray, bool]:
+    """A deterministic policy (``S`` integer actions, or ``(agents, S)``) as an (agents, S)
+    intp array, and whether a single ``(S,)`` policy was given."""
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # pragma: no cover - exotic inputs
+        raise TypeError(
+            f"{name} must be an array of integer actions of shape ({S},) or (agents, {S}), "
+            f"got {type(value).__name__}"
+        ) from exc
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an array of integer actions, got dtype {arr.dtype}")
+    if arr.ndim not in (1, 2) or arr.shape[-1] != S:
+        raise ValueError(f"{name} must have shape ({S},) or (agents, {S}), got shape {arr.shape}")
+    bad = (arr < 0) | (arr >= A)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        at = where[0] if arr.ndim == 1 else where
+        raise ValueError(f"{name} must hold actions in [0, {A}), got {arr[where].item()} at index {at}")
+    return np.atleast_2d(arr).astype(np.intp), arr.ndim == 1

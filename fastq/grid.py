@@ -132,7 +132,7 @@ class GridWorld:
         if isinstance(self.slip, str):  # an exact fraction such as "2/3" (as options() writes it)
             try:
                 object.__setattr__(self, "slip", Fraction(self.slip))
-            except ValueError:
+            except (ValueError, ZeroDivisionError):
                 raise TypeError(f"slip must be a real number or a fraction such as '2/3', got {self.slip!r}") from None
         if not isinstance(self.slip, numbers.Real) or isinstance(self.slip, bool):
             raise TypeError(f"slip must be a real number, got {self.slip!r}")
@@ -195,26 +195,30 @@ class GridWorld:
         return [(move, p) for move, p in moves if p > 0]
 
     def _check_reachable(self) -> None:
+        """Every start cell must reach a goal through moves of positive probability.
+
+        One backward search from the goals over the move graph (holes end the episode and
+        cliffs send the agent back, so neither leads on), then a look-up per start cell.
+        """
         cells = self._cells
+        nrow, ncol = self.shape
         moves = [move for m in self.actions for move, _ in self._moves(m)]
-        for r0, c0 in zip(*np.nonzero(cells == "S")):
-            seen = {(r0, c0)}
-            queue = deque([(r0, c0)])
-            found = False
-            while queue and not found:
-                r, c = queue.popleft()
+        arrive: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        for r in range(nrow):
+            for c in range(ncol):
+                if cells[r, c] in "GHC#":
+                    continue
                 for move in moves:
-                    nxt = self._land(r, c, move)
-                    if nxt in seen:
-                        continue
-                    seen.add(nxt)
-                    kind = cells[nxt]
-                    if kind == "G":
-                        found = True
-                        break
-                    if kind not in "HC":  # holes end the episode, cliffs send back to the start
-                        queue.append(nxt)
-            if not found:
+                    arrive.setdefault(self._land(r, c, move), []).append((r, c))
+        reach = {tuple(g) for g in zip(*np.nonzero(cells == "G"))}
+        queue = deque(reach)
+        while queue:
+            for prev in arrive.get(queue.popleft(), ()):
+                if prev not in reach:
+                    reach.add(prev)
+                    queue.append(prev)
+        for r0, c0 in zip(*np.nonzero(cells == "S")):
+            if (r0, c0) not in reach:
                 raise ValueError(
                     f"rows: no goal can be reached from the start cell at row {r0}, column {c0} "
                     "(walls, holes or cliffs cut it off)"
@@ -318,11 +322,10 @@ class GridWorld:
         """
         cells = self._cells.copy()
         if policy is not None:
-            policy = np.asarray(policy)
-            if policy.shape != (self.n_states,) or policy.dtype.kind not in "iu":
-                raise ValueError(f"policy must be integer actions of shape ({self.n_states},), got {policy.shape}")
-            if ((policy < 0) | (policy >= len(self.actions))).any():
-                raise ValueError(f"policy actions must be in [0, {len(self.actions)})")
+            policies, single = _validate.policy("policy", policy, self.n_states, len(self.actions))
+            if not single:
+                raise ValueError(f"policy must have shape ({self.n_states},), got shape {np.shape(policy)}")
+            policy = policies[0]
             flat = cells.ravel()
             for s, a in enumerate(policy):
                 if flat[s] in "S.F":

@@ -31,9 +31,11 @@ SUM_TOL = 1e-12
 
 
 def _frozen(arr: np.ndarray, dtype) -> np.ndarray:
-    out = np.array(arr, dtype=dtype, order="C", copy=True)
-    out.flags.writeable = False
-    return out
+    """A read-only copy; returned as a view of a read-only base, so that nobody can set
+    ``writeable`` back to True (numpy refuses it for views of read-only memory)."""
+    base = np.array(arr, dtype=dtype, order="C", copy=True)
+    base.flags.writeable = False
+    return base.view()
 
 
 def _as_array(name: str, value, kinds: str, ndim: int, what: str) -> np.ndarray:
@@ -169,6 +171,13 @@ class TabularMDP:
         self.start = _frozen(start, np.float64)
         self.cum_prob = _frozen(_sampling_table(self.prob), np.float64)
         self.start_cum = _frozen(_sampling_table(self.start[None, :])[0], np.float64)
+        self._sealed = True
+
+    def __setattr__(self, name, value):
+        # The kernels trust these fields (numba does not bounds-check): no changes after checks.
+        if getattr(self, "_sealed", False):
+            raise AttributeError(f"TabularMDP is read-only: cannot set {name!r}; build a new one")
+        object.__setattr__(self, name, value)
 
     # ------------------------------------------------------------------ shape
     @property

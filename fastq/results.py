@@ -15,7 +15,7 @@ import numpy as np
 _ARRAYS = ("q", "returns", "lengths", "successes")
 
 
-@dataclass
+@dataclass(eq=False)
 class Result:
     """What :func:`fastq.train` returns.
 
@@ -121,8 +121,12 @@ class Result:
         arrays.update({f"params.{k}": np.asarray(v) for k, v in self.params.items()})
         arrays["meta"] = np.array(json.dumps(self.meta))
         tmp = f"{path}.tmp-{os.getpid()}.npz"
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
+        try:
+            np.savez(tmp, **arrays)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Result":

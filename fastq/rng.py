@@ -30,7 +30,7 @@ A draw that is not used (the action slot when there is no tie and no exploration
 transition slot of a deterministic model) may be computed or skipped: either way it changes no
 other number, so the kernels compute whatever is cheapest.  Because the index has a fixed layout,
 runs that differ only in ``max_steps`` or ``episodes`` share their random numbers (common random
-numbers), and ``max_steps`` is limited to ``2**30`` steps, ``episodes`` to ``2**32``.
+numbers), and ``max_steps`` is limited to ``2**30`` steps, ``episodes`` to fewer than ``2**32``.
 
 The numba kernels (:mod:`fastq.kernels.rng`) and the numpy reference
 (:mod:`fastq.reference.rng`) implement the same functions.  This module holds the plain-Python

@@ -252,7 +252,7 @@ def policy_evaluation(env, policy, gamma: float = 0.99) -> np.ndarray:
     mdp = as_mdp(env)
     gamma = _validate.real("gamma", gamma, low=0.0, high=1.0)
     S, A, K = mdp.shape
-    policies, single = _check_policy(policy, S, A)
+    policies, single = _validate.policy("policy", policy, S, A)
     agents = policies.shape[0]
     _validate.memory(f"policy_evaluation of {agents} policies on {S} states", agents * S * 8)
 
@@ -268,28 +268,6 @@ def policy_evaluation(env, policy, gamma: float = 0.99) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------- helpers
-
-
-def _check_policy(policy, S: int, A: int) -> tuple[np.ndarray, bool]:
-    """``policy`` as an (agents, S) intp array, and whether a single (S,) policy was given."""
-    try:
-        arr = np.asarray(policy)
-    except Exception as exc:
-        raise TypeError(
-            f"policy must be an array of integer actions of shape ({S},) or (agents, {S}), "
-            f"got {type(policy).__name__}"
-        ) from exc
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"policy must be an array of integer actions, got dtype {arr.dtype}")
-    if arr.ndim not in (1, 2) or arr.shape[-1] != S:
-        raise ValueError(f"policy must have shape ({S},) or (agents, {S}), got shape {arr.shape}")
-    bad = (arr < 0) | (arr >= A)
-    if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
-        at = where[0] if arr.ndim == 1 else where
-        raise ValueError(f"policy must hold actions in [0, {A}), got {arr[where]} at index {at}")
-    single = arr.ndim == 1
-    return np.atleast_2d(arr).astype(np.intp), single
 
 
 def _evaluate(mdp: TabularMDP, policies: np.ndarray, gamma: float, dense: bool) -> np.ndarray:

@@ -9,7 +9,7 @@ finished block.
 
 from __future__ import annotations
 
-import math
+import importlib.util
 import platform
 import sys
 import time
@@ -26,8 +26,10 @@ from .results import Result
 from .rng import EPISODES_LIMIT, SEED_LIMIT, agent_keys
 
 TIE_BREAKS = ("random", "first")
-#: Agent-episodes per block: a block is the unit of progress reporting and of interrupt safety.
-BLOCK_AGENT_EPISODES = 2**18
+#: Most agent-steps in one block (counting every episode at ``max_steps``): a block is the unit
+#: of progress reporting and of interrupt safety, and a compiled block cannot be interrupted, so
+#: this bounds how long Ctrl-C waits (about a second at full speed, usually far less).
+BLOCK_AGENT_STEPS = 2**26
 
 
 def train(
@@ -116,6 +118,8 @@ def train(
         threads = _validate.integer("threads", threads, low=1, high=_config.max_threads())
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be True or False, got {progress!r}")
+    if progress and importlib.util.find_spec("tqdm") is None:
+        raise ImportError("progress=True needs tqdm: pip install 'fastq-rl[progress]'")
 
     q = np.empty((agents, S, A))
     q[:] = params["q_init"][:, None, None]
@@ -126,7 +130,7 @@ def train(
     keys = agent_keys(seed, agents)
     keys.flags.writeable = False
     run = kernel(algo, backend)
-    block = max(1, min(episodes, math.ceil(BLOCK_AGENT_EPISODES / agents)))
+    block = max(1, min(episodes, BLOCK_AGENT_STEPS // (agents * mdp.max_steps)))
 
     def arguments(start: int, stop: int) -> tuple:
         return (
@@ -189,8 +193,8 @@ def train(
         "compile_time": compile_time,
         "versions": versions(),
     }
-    if done < episodes:
-        returns, lengths, successes = (a[:, :done].copy() for a in (returns, lengths, successes))
+    if done < episodes:  # views, not copies: the outputs may fill most of the memory
+        returns, lengths, successes = (a[:, :done] for a in (returns, lengths, successes))
     return Result(q, returns, lengths, successes, params={k: np.array(v) for k, v in params.items()}, meta=meta)
 
 
@@ -224,10 +228,8 @@ def versions() -> dict:
 
 
 def _progress_bar(episodes: int, agents: int):
-    try:
-        from tqdm.auto import tqdm
-    except ImportError as exc:
-        raise ImportError("progress=True needs tqdm: pip install 'fastq-rl[progress]'") from exc
+    from tqdm.auto import tqdm
+
     return tqdm(total=episodes, unit="episode", desc=f"{agents} agents", file=sys.stderr, leave=False)
 
 

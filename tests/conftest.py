@@ -35,7 +35,7 @@ def check_q_bounds(env, res) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _q_stays_bounded(monkeypatch):
+def _q_stays_bounded():
     real_train = fastq.train
 
     def checked_train(env, *args, **kwargs):
@@ -43,5 +43,7 @@ def _q_stays_bounded(monkeypatch):
         check_q_bounds(env, res)
         return res
 
-    monkeypatch.setattr(fastq, "train", checked_train)
-    yield
+    # A monkeypatch of its own: a test's monkeypatch.undo() must not remove the check.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fastq, "train", checked_train)
+        yield

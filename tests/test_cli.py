@@ -140,7 +140,7 @@ def test_interrupt_prints_the_finished_episodes_and_exits_130(monkeypatch, capsy
 
         return interrupted_run
 
-    monkeypatch.setattr(train_module, "BLOCK_AGENT_EPISODES", 8 * 5)
+    monkeypatch.setattr(train_module, "BLOCK_AGENT_STEPS", 8 * 5 * 100)
     monkeypatch.setattr(train_module, "kernel", kernel)
     assert cli.main(["train", *SMALL, "--backend", "numpy"]) == 130
     out, err = capsys.readouterr()
@@ -168,7 +168,7 @@ def test_interrupt_after_a_finished_block_exits_130(monkeypatch, capsys):
 
         return run_then_interrupt
 
-    monkeypatch.setattr(train_module, "BLOCK_AGENT_EPISODES", 8 * 5)
+    monkeypatch.setattr(train_module, "BLOCK_AGENT_STEPS", 8 * 5 * 100)
     monkeypatch.setattr(train_module, "kernel", kernel)
     assert cli.main(["train", *SMALL, "--backend", "numpy"]) == 130
     fields = summary_fields(capsys.readouterr().out)

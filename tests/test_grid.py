@@ -288,14 +288,14 @@ def test_render_policy_follows_action_order():
 
 def test_render_rejects_bad_policies():
     env = GridWorld(["S.G"])
-    with pytest.raises(ValueError, match=r"policy must be integer actions of shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"policy must have shape \(3,\) or \(agents, 3\), got shape \(2,\)"):
         env.render([0, 1])
-    with pytest.raises(ValueError, match=r"policy must be integer actions"):
+    with pytest.raises(TypeError, match=r"policy must be an array of integer actions, got dtype float64"):
         env.render([0.0, 1.0, 2.0])
-    with pytest.raises(ValueError, match=r"policy actions must be in \[0, 4\)"):
-        env.render([0, 4, 0])
-    with pytest.raises(ValueError, match=r"policy actions must be in \[0, 4\)"):
-        env.render([0, -1, 0])
+    with pytest.raises(ValueError, match=r"policy must hold actions in \[0, 4\), got 4 at index 2"):
+        env.render([0, 1, 4])
+    with pytest.raises(ValueError, match=r"policy must have shape \(3,\), got shape \(2, 3\)"):
+        env.render([[0, 1, 2], [0, 1, 2]])
 
 
 # ---------------------------------------------------------------------------- bad maps
@@ -405,3 +405,15 @@ def test_options_rebuild_the_grid_exactly():
     assert again == env
     np.testing.assert_array_equal(again.mdp.prob, env.mdp.prob)
     assert GridWorld(OPEN, slip="1/5").slip == Fraction(1, 5)
+
+
+def test_slip_fraction_string_with_zero_denominator():
+    with pytest.raises(TypeError, match="slip must be a real number or a fraction such as '2/3'"):
+        GridWorld(OPEN, slip="1/0")
+
+
+def test_reachability_scales_to_many_start_cells():
+    # 100 x 100 free map full of start cells: one backward search, not one per start.
+    rows = ["S" * 100] * 99 + ["S" * 99 + "G"]
+    env = GridWorld(rows)
+    assert env.mdp.start.max() == 1 / 9999

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import fastq
 from hypothesis.extra import numpy as hnp
 
 from fastq import GridWorld, TabularMDP
@@ -463,3 +465,11 @@ def test_as_mdp_accepts_models_grid_worlds_and_names():
 def test_as_mdp_rejects_other_objects(env):
     with pytest.raises(TypeError, match="env must be an environment name .* a GridWorld or a TabularMDP"):
         as_mdp(env)
+
+
+def test_fields_cannot_be_changed_after_validation():
+    mdp = fastq.make("FrozenLake-4x4").mdp
+    with pytest.raises(AttributeError, match="TabularMDP is read-only: cannot set 'max_steps'"):
+        mdp.max_steps = 2**40
+    with pytest.raises(ValueError, match="WRITEABLE"):
+        mdp.next_state.flags.writeable = True

@@ -96,11 +96,13 @@ def test_stream_statistics():
     u = rrng.uniform(rrng.draw(np.uint64(rng.key(0, 0)), np.arange(n, dtype=np.uint64)))
     assert abs(u.mean() - 0.5) < 5 * np.sqrt(1 / 12 / n)
     assert abs(u.var() - 1 / 12) < 5 * np.sqrt(1 / 180 / n)
-    # Neighbouring agents are uncorrelated: first draw of 200,000 agents.
-    keys = rng.agent_keys(0, n)
-    a = rrng.uniform(rrng.draw(keys, np.uint64(0)))
-    b = rrng.uniform(rrng.draw(keys, np.uint64(1)))
-    assert abs(np.corrcoef(a, b)[0, 1]) < 5 / np.sqrt(n)
+    # Neighbouring agents are uncorrelated: first draw of agents i and i + 1, 200,000 agents.
+    keys = rng.agent_keys(0, n + 1)
+    first = rrng.uniform(rrng.draw(keys, np.uint64(0)))
+    assert abs(np.corrcoef(first[:-1], first[1:])[0, 1]) < 5 / np.sqrt(n)
+    # ... and consecutive draws of one agent too.
+    second = rrng.uniform(rrng.draw(keys, np.uint64(1)))
+    assert abs(np.corrcoef(first, second)[0, 1]) < 5 / np.sqrt(n)
     # bounded() is uniform over 4 actions: chi-square with 3 degrees of freedom, 0.1% level.
     counts = np.bincount(rrng.bounded(rrng.draw(keys, np.uint64(2)), 4), minlength=4)
     chi2 = ((counts - n / 4) ** 2 / (n / 4)).sum()

@@ -54,6 +54,7 @@ def test_per_agent_arrays_prefix_invariance():
     np.testing.assert_array_equal(big.params["alpha"], alpha)
 
 
+@pytest.mark.skipif(fastq._config.max_threads() < 2, reason="needs 2 numba threads")
 def test_thread_count_does_not_change_results_in_process():
     kwargs = dict(agents=33, episodes=80, seed=4, epsilon=0.3)
     one = fastq.train("FrozenLake-8x8", threads=1, **kwargs)
@@ -85,7 +86,7 @@ def test_thread_count_does_not_change_results_across_processes(tmp_path):
 def test_block_size_does_not_change_results(monkeypatch, block):
     kwargs = dict(agents=5, episodes=23, seed=6, epsilon=0.25)
     whole = fastq.train("FrozenLake-8x8", **kwargs)
-    monkeypatch.setattr(train_module, "BLOCK_AGENT_EPISODES", 5 * block)
+    monkeypatch.setattr(train_module, "BLOCK_AGENT_STEPS", 5 * block * 200)
     blocked = fastq.train("FrozenLake-8x8", **kwargs)
     assert_same(whole, blocked)
 
@@ -165,7 +166,7 @@ class _InterruptAfter:
 @pytest.mark.parametrize("when, kept_blocks", [("after", 3), ("before", 2)])
 def test_interrupt_keeps_finished_blocks(monkeypatch, when, kept_blocks):
     agents, block = 4, 5
-    monkeypatch.setattr(train_module, "BLOCK_AGENT_EPISODES", agents * block)
+    monkeypatch.setattr(train_module, "BLOCK_AGENT_STEPS", agents * block * 200)  # 8x8: 200 steps
     from fastq import kernels
 
     monkeypatch.setattr(train_module, "kernel", lambda algo, backend: _InterruptAfter(kernels.q_learning, 3, when))
@@ -182,7 +183,7 @@ def test_interrupt_keeps_finished_blocks(monkeypatch, when, kept_blocks):
 
 def test_interrupt_in_the_middle_of_a_numpy_block_rolls_the_block_back(monkeypatch):
     agents, block = 4, 5
-    monkeypatch.setattr(train_module, "BLOCK_AGENT_EPISODES", agents * block)
+    monkeypatch.setattr(train_module, "BLOCK_AGENT_STEPS", agents * block * 100)  # 4x4: 100 steps
     learners = importlib.import_module("fastq.reference.learners")
     real = learners.epsilon_greedy
     calls = {"n": 0}
@@ -241,3 +242,27 @@ def test_long_run_finds_the_shortest_path_on_the_deterministic_lake():
     assert np.mean(np.array(lengths) == 6) >= 0.95
     # And the learned values of the start state approach the optimum 0.9**5.
     assert abs(np.median(res.q[:, 0].max(axis=1)) - 0.9**5) < 1e-3
+
+
+def test_env_options_rebuild_the_environment():
+    env = fastq.make("FrozenLake-8x8", slip=0.0, max_steps=50)
+    res = fastq.train(env, agents=2, episodes=3, seed=4)
+    again = fastq.train(fastq.GridWorld(**res.meta["env_options"]), agents=2, episodes=3, seed=4)
+    assert_same(res, again)
+    assert fastq.train(env.mdp, agents=1, episodes=1).meta["env_options"] is None
+
+
+def test_progress_without_tqdm_is_refused_before_any_work(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tqdm" else real(name, *a))
+    with pytest.raises(ImportError, match=r"progress=True needs tqdm"):
+        fastq.train("FrozenLake-4x4", agents=2, episodes=2, progress=True)
+
+
+def test_results_compare_by_identity():
+    # Comparing results must not raise numpy's "truth value of an array is ambiguous".
+    a = fastq.train("FrozenLake-4x4", agents=2, episodes=2, backend="numpy")
+    b = fastq.train("FrozenLake-4x4", agents=2, episodes=2, backend="numpy")
+    assert a == a and a != b

@@ -10,10 +10,11 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT
+from ..rng import GOLDEN, MIX1, MIX2
 
-_G = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
+_G = np.uint64(GOLDEN)
+_M1 = np.uint64(MIX1)
+_M2 = np.uint64(MIX2)
 _ONE = np.uint64(1)
 _S2 = np.uint64(2)
 _S11 = np.uint64(11)

@@ -59,8 +59,8 @@ def q_learning(
             d = i[done]
             e = episode[d]
             returns[d, e] = total[d]
-            lengths[d, e] = t[d]
             successes[d, e] = goal[s2[done]]
+            lengths[d, e] = t[d]  # last: a length > 0 marks the episode complete (see train)
             episode[d] += 1
             total[d] = 0.0
             t[d] = 0

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-_G = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
+from ..rng import GOLDEN, MIX1, MIX2
+
+_G = np.uint64(GOLDEN)
+_M1 = np.uint64(MIX1)
+_M2 = np.uint64(MIX2)
 _ONE = np.uint64(1)
 
 
