@@ -17,7 +17,9 @@ ENVS = {
     "FrozenLake-4x4": fastq.make("FrozenLake-4x4"),
     "FrozenLake-8x8": fastq.make("FrozenLake-8x8"),
     "CliffWalking": fastq.make("CliffWalking", max_steps=300),
-    "custom": CUSTOM,
+    "custom": CUSTOM,  # K = 4 outcomes (a cliff sends to one of two starts): the general loop
+    "three-actions": fastq.GridWorld(  # A = 3: the general (not 4-action) greedy path
+        ["S...", ".H.G", "...."], slip=0.3, actions="RDL", step_reward=-0.1, max_steps=40),
 }
 
 
