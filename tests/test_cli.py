@@ -273,3 +273,26 @@ def test_console_script_error_exits_2_without_traceback():
     assert proc.stdout == ""
     assert_one_error_line(proc.stderr)
     assert "unknown environment 'NoSuchLake'" in proc.stderr
+
+
+def test_real_sigint_keeps_the_finished_episodes():
+    # A real Ctrl-C (SIGINT) to a long run in a fresh process: after compiling (a few seconds),
+    # training runs block by block; the signal stops it after the current block and the summary
+    # of the finished episodes is printed with exit status 130.
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fastq", "train", "FrozenLake-8x8", "--agents", "256",
+         "--episodes", "4000000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(25)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    fields = summary_fields(out)
+    done = int(fields["agents x episodes"].split()[2])
+    assert 0 < done < 4_000_000 and "interrupted" in fields["agents x episodes"]
+    assert int(fields["agent-steps"].replace(",", "")) >= 256 * done
