@@ -34,6 +34,7 @@ from fractions import Fraction
 from . import __version__
 from .algos import ALGORITHMS, BACKENDS
 from .envs import list_envs, make
+from .grid import CELL_NAMES
 from .train import TIE_BREAKS, train
 
 PROG = "fastq"
@@ -43,9 +44,6 @@ EXIT_INTERRUPTED = 130
 EXIT_USAGE = 2
 #: Fraction of episodes at each end of training that the summary averages over.
 SUMMARY_FRACTION = 0.1
-
-#: What each map character means, for ``fastq show`` (see :mod:`fastq.grid`).
-_CELL_NAMES = {"S": "start", "G": "goal", "H": "hole", "C": "cliff", "#": "wall", ".": "free", "F": "free"}
 
 
 class _UsageError(Exception):
@@ -154,7 +152,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
         tie_break=args.tie_break, seed=args.seed, backend=args.backend, threads=args.threads,
     )
     tty = _isatty(sys.stderr)
-
     progress = tty and importlib.util.find_spec("tqdm") is not None
     result = _quiet_train(env, args.algo, agents=args.agents, episodes=args.episodes,
                           progress=progress, **options)
@@ -202,8 +199,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
     text = env.render()
     print(text)
     print()
-    present = dict.fromkeys(ch for ch in text if ch in _CELL_NAMES)
-    print("cells:   " + ", ".join(f"{ch} {_CELL_NAMES[ch]}" for ch in present))
+    present = dict.fromkeys(ch for ch in text if ch in CELL_NAMES)
+    print("cells:   " + ", ".join(f"{ch} {CELL_NAMES[ch]}" for ch in present))
     print("actions: " + ", ".join(f"{a} {name}" for a, name in enumerate(env.action_names)))
     return 0
 

@@ -41,6 +41,8 @@ from .mdp import TabularMDP
 from .rng import MAX_STEPS_LIMIT
 
 CELLS = "SGHC#.F"
+#: What each map character means.
+CELL_NAMES = {"S": "start", "G": "goal", "H": "hole", "C": "cliff", "#": "wall", ".": "free", "F": "free"}
 
 #: Compass moves: name, (row delta, col delta), arrow used when rendering a policy.
 MOVES = {
