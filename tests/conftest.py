@@ -9,6 +9,8 @@ old value and a target ``r + gamma * max Q``, so per agent
 (``r_min``, ``r_max`` over outcomes with positive probability; a small rounding allowance).
 """
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -32,6 +34,37 @@ def check_q_bounds(env, res) -> None:
     assert ok[finite].all(), (
         "Q left the bound [min(0, q_init, r_min/(1-gamma)), max(0, q_init, r_max/(1-gamma))]"
     )
+
+
+class _InterruptAfter:
+    """Wraps a kernel: runs it, and raises KeyboardInterrupt on call number ``n`` -- after the
+    call returns (``when="after"``, as a Ctrl-C during a compiled kernel) or before it runs."""
+
+    def __init__(self, real, n, when):
+        self.real, self.n, self.when, self.calls = real, n, when, 0
+
+    def __getattr__(self, name):  # overloads, compile: the real dispatcher's
+        return getattr(self.real, name)
+
+    def __call__(self, *args):
+        self.calls += 1
+        if self.calls == self.n and self.when == "before":
+            raise KeyboardInterrupt
+        self.real(*args)
+        if self.calls == self.n and self.when == "after":
+            raise KeyboardInterrupt
+
+
+@pytest.fixture
+def interrupt_kernel(monkeypatch):
+    """``interrupt_kernel(n, when)``: train()'s kernels raise Ctrl-C on their n-th block."""
+    module = importlib.import_module("fastq.train")
+    real_kernel = module.kernel
+
+    def install(n: int, when: str) -> None:
+        monkeypatch.setattr(module, "kernel", lambda algo, backend: _InterruptAfter(real_kernel(algo, backend), n, when))
+
+    return install
 
 
 @pytest.fixture(autouse=True)

@@ -124,52 +124,25 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
     assert calls == [False, has_tqdm]
 
 
-def test_interrupt_prints_the_finished_episodes_and_exits_130(monkeypatch, capsys):
+def test_interrupt_prints_the_finished_episodes_and_exits_130(monkeypatch, capsys, interrupt_kernel):
     # Blocks of 5 episodes; Ctrl-C arrives as the second block starts.
-    real_kernel = train_module.kernel
-    calls = []
-
-    def kernel(algo, backend):
-        run = real_kernel(algo, backend)
-
-        def interrupted_run(*args):
-            calls.append(1)
-            if len(calls) == 2:
-                raise KeyboardInterrupt
-            return run(*args)
-
-        return interrupted_run
-
     monkeypatch.setattr(train_module, "BLOCK_AGENT_STEPS", 8 * 5 * 100)
-    monkeypatch.setattr(train_module, "kernel", kernel)
+    interrupt_kernel(2, "before")
     assert cli.main(["train", *SMALL, "--backend", "numpy"]) == 130
     out, err = capsys.readouterr()
     fields = summary_fields(out)
     assert fields["agents x episodes"] == "8 x 5 (of 20 requested; interrupted)"
+    monkeypatch.undo()  # the reference run below must not be interrupted
     full = fastq.train("FrozenLake-4x4", agents=8, episodes=20, backend="numpy")
     assert fields["return, last 10%"] == f"{full.returns[:, 4].mean():.4f}"  # 10% of 5 -> 1 episode
     assert "interrupted after 5 of 20 episodes" in err
     assert "Traceback" not in err and "RuntimeWarning" not in err
 
 
-def test_interrupt_after_a_finished_block_exits_130(monkeypatch, capsys):
+def test_interrupt_after_a_finished_block_exits_130(monkeypatch, capsys, interrupt_kernel):
     # A compiled kernel cannot be interrupted: Python raises the KeyboardInterrupt as it returns.
-    real_kernel = train_module.kernel
-    calls = []
-
-    def kernel(algo, backend):
-        run = real_kernel(algo, backend)
-
-        def run_then_interrupt(*args):
-            run(*args)
-            calls.append(1)
-            if len(calls) == 2:
-                raise KeyboardInterrupt
-
-        return run_then_interrupt
-
     monkeypatch.setattr(train_module, "BLOCK_AGENT_STEPS", 8 * 5 * 100)
-    monkeypatch.setattr(train_module, "kernel", kernel)
+    interrupt_kernel(2, "after")
     assert cli.main(["train", *SMALL, "--backend", "numpy"]) == 130
     fields = summary_fields(capsys.readouterr().out)
     assert fields["agents x episodes"] == "8 x 10 (of 20 requested; interrupted)"

@@ -144,32 +144,11 @@ def test_greedy_policy_is_first_argmax():
     assert res.greedy_policy().shape == (4, 16)
 
 
-class _InterruptAfter:
-    """Wraps a kernel: runs it, and raises KeyboardInterrupt on call number ``n`` -- after the
-    call returns (``when="after"``, as a Ctrl-C during a compiled kernel) or before it runs."""
-
-    def __init__(self, real, n, when):
-        self.real, self.n, self.when, self.calls = real, n, when, 0
-
-    def __getattr__(self, name):  # overloads, compile: the real dispatcher's
-        return getattr(self.real, name)
-
-    def __call__(self, *args):
-        self.calls += 1
-        if self.calls == self.n and self.when == "before":
-            raise KeyboardInterrupt
-        self.real(*args)
-        if self.calls == self.n and self.when == "after":
-            raise KeyboardInterrupt
-
-
 @pytest.mark.parametrize("when, kept_blocks", [("after", 3), ("before", 2)])
-def test_interrupt_keeps_finished_blocks(monkeypatch, when, kept_blocks):
+def test_interrupt_keeps_finished_blocks(monkeypatch, interrupt_kernel, when, kept_blocks):
     agents, block = 4, 5
     monkeypatch.setattr(train_module, "BLOCK_AGENT_STEPS", agents * block * 200)  # 8x8: 200 steps
-    from fastq import kernels
-
-    monkeypatch.setattr(train_module, "kernel", lambda algo, backend: _InterruptAfter(kernels.q_learning, 3, when))
+    interrupt_kernel(3, when)
     kwargs = dict(agents=agents, episodes=40, seed=12, epsilon=0.2)
     with pytest.warns(RuntimeWarning, match="interrupted"):
         part = fastq.train("FrozenLake-8x8", **kwargs)
