@@ -121,6 +121,34 @@ def per_agent(
     return out
 
 
+def per_agent_int(name: str, value, agents: int, *, low: int = 0, high: int) -> np.ndarray:
+    """Broadcast an integer to a read-only uint64 array of shape ``(agents,)``.
+
+    ``value`` is an integer (the same for every agent) or a 1-D array-like of ``agents``
+    integers, each in ``[low, high]``.
+    """
+    if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        out = np.full(agents, integer(name, value, low=low, high=high), dtype=np.uint64)
+    else:
+        if isinstance(value, (bool, np.bool_, numbers.Real, str, bytes)):
+            raise TypeError(f"{name} must be an integer or a 1-D array of length agents={agents}, got {_describe(value)}")
+        try:
+            items = [v.item() if isinstance(v, np.generic) else v for v in np.asarray(value, dtype=object).ravel()]
+            shape = np.shape(value)
+        except Exception as exc:  # pragma: no cover - exotic array-likes
+            raise TypeError(f"{name} must be an integer or a 1-D array of integers, got {_describe(value)}") from exc
+        if len(shape) != 1 or shape[0] != agents:
+            raise ValueError(f"{name} must be an integer or a 1-D array of length agents={agents}, got shape {shape}")
+        for j, v in enumerate(items):
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+                raise TypeError(f"{name} must hold integers, got {_describe(v)} (entry {j})")
+            if not low <= v <= high:
+                raise ValueError(f"{name} must hold integers in the range {low} <= value <= {high}, got {v} (entry {j})")
+        out = np.array([int(v) for v in items], dtype=np.uint64)
+    out.flags.writeable = False
+    return out
+
+
 def available_memory() -> int | None:
     """Bytes of memory available to this process now, or None where it cannot be read."""
     try:

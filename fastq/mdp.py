@@ -73,6 +73,15 @@ class TabularMDP:
         A label used in results and messages.
     action_names : sequence of str, optional
         One name per action (default ``"0", "1", ...``).
+    allowed : array of bool, shape (S, A), optional
+        The actions available in each state (default: all).  Exploration, the greedy choice,
+        the max and the expectation of every learner range over allowed actions only; every
+        non-terminal state needs at least one.  Rows of disallowed actions must still be valid
+        (they are never sampled).
+    reward_std : array of float, shape (S, A), optional
+        Standard deviation of Gaussian noise added to the reward of taking ``a`` in ``s``
+        (default: 0, no noise).  ``reward`` holds the mean; the noise is drawn from the agent's
+        random stream.
 
     Examples
     --------
@@ -101,6 +110,8 @@ class TabularMDP:
         max_steps: int = 1000,
         name: str = "TabularMDP",
         action_names: Sequence[str] | None = None,
+        allowed=None,
+        reward_std=None,
     ):
         next_state = _as_array("next_state", next_state, "iu", 3, "integers")
         prob = _as_array("prob", prob, "iuf", 3, "real numbers")
@@ -162,6 +173,21 @@ class TabularMDP:
         if len(action_names) != A or not all(isinstance(n, str) for n in action_names):
             raise ValueError(f"action_names must be {A} strings, got {action_names!r}")
         self.action_names = action_names
+        if allowed is None:
+            allowed = np.ones((S, A), dtype=bool)
+        allowed = _as_array("allowed", allowed, "b", 2, "bools")
+        if allowed.shape != (S, A):
+            raise ValueError(f"allowed must have shape (S, A) = {(S, A)}, got {allowed.shape}")
+        stuck = ~allowed.any(axis=1) & ~terminal
+        if stuck.any():
+            raise ValueError(f"allowed must permit at least one action in every non-terminal state, state {int(np.flatnonzero(stuck)[0])} has none")
+        if reward_std is None:
+            reward_std = np.zeros((S, A))
+        reward_std = _as_array("reward_std", reward_std, "iuf", 2, "real numbers")
+        if reward_std.shape != (S, A):
+            raise ValueError(f"reward_std must have shape (S, A) = {(S, A)}, got {reward_std.shape}")
+        if not np.isfinite(reward_std).all() or (reward_std < 0).any():
+            raise ValueError("reward_std must be finite and >= 0 everywhere")
 
         self.next_state = _frozen(next_state, np.int64)
         self.prob = _frozen(prob, np.float64)
@@ -171,6 +197,16 @@ class TabularMDP:
         self.start = _frozen(start, np.float64)
         self.cum_prob = _frozen(_sampling_table(self.prob), np.float64)
         self.start_cum = _frozen(_sampling_table(self.start[None, :])[0], np.float64)
+        self.allowed = _frozen(allowed, np.bool_)
+        self.reward_std = _frozen(reward_std, np.float64)
+        #: Every action allowed everywhere: kernels then skip the mask.
+        self.all_allowed = bool(allowed.all())
+        # Exploration tables: state s offers n_allowed[s] actions, allowed_actions[s, :n] (in
+        # action order, padded with action 0).  With every action allowed, allowed_actions[s, j]
+        # is j, so a uniform random action is the same number with or without a mask.
+        order = np.argsort(~allowed, axis=1, kind="stable")
+        self.n_allowed = _frozen(allowed.sum(axis=1), np.int64)
+        self.allowed_actions = _frozen(np.where(np.take_along_axis(allowed, order, 1), order, 0), np.int64)
         self._sealed = True
 
     def __setattr__(self, name, value):
@@ -209,7 +245,10 @@ class TabularMDP:
 
     @property
     def reward_range(self) -> tuple[float, float]:
-        """Smallest and largest reward of any outcome with positive probability."""
+        """Smallest and largest reward of any outcome with positive probability
+        (``(-inf, inf)`` where an allowed action has reward noise)."""
+        if (self.reward_std[self.allowed & ~self.terminal[:, None]] > 0).any():
+            return -np.inf, np.inf
         live = self.reward[self.prob > 0]
         return float(live.min()), float(live.max())
 

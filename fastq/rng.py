@@ -109,10 +109,27 @@ def agent_keys(seed: int, agents: int, first: int = 0) -> np.ndarray:
     >>> int(keys[2]) == rng.key(7, 2)
     True
     """
+    return stream_keys(np.full(agents, seed, dtype=np.uint64), np.arange(first, first + agents, dtype=np.uint64))
+
+
+def stream_keys(seeds, agent_ids) -> np.ndarray:
+    """``key(seeds[j], agent_ids[j])`` for every ``j``: shape ``(n,)``, uint64.
+
+    Agent ``agent_ids[j]`` of a run with root seed ``seeds[j]``: this is how a sweep gives each
+    (cell, seed) pair exactly the stream it has in a single :func:`fastq.train` run.
+
+    Examples
+    --------
+    >>> from fastq import rng
+    >>> keys = rng.stream_keys([7, 7, 8], [2, 0, 0])
+    >>> [int(k) for k in keys] == [rng.key(7, 2), rng.key(7, 0), rng.key(8, 0)]
+    True
+    """
     from .reference.rng import mix64 as mix64_array
 
     g = np.uint64(GOLDEN)
-    base = mix64_array(np.array([seed], dtype=np.uint64) + g)
-    agent = np.arange(first, first + agents, dtype=np.uint64)
-    keys = mix64_array(base + (agent + np.uint64(1)) * g)
+    seeds = np.asarray(seeds, dtype=np.uint64)
+    ids = np.asarray(agent_ids, dtype=np.uint64)
+    with np.errstate(over="ignore"):  # wrapping modulo 2**64 is the definition
+        keys = mix64_array(mix64_array(seeds + g) + (ids + np.uint64(1)) * g)
     return np.ascontiguousarray(keys)

@@ -130,7 +130,8 @@ def value_iteration(env, gamma: float = 0.99, tol: float = 1e-10, max_iter: int 
     Returns
     -------
     Solution
-        ``q`` (S, A) float64, ``v`` (S,) float64, ``policy`` (S,) int64, ``iterations``,
+        ``q`` (S, A) float64 (``-inf`` for actions a state does not allow), ``v`` (S,)
+        float64, ``policy`` (S,) int64, ``iterations``,
         ``residual``, ``converged``, ``gamma``.
 
     Examples
@@ -163,6 +164,8 @@ def value_iteration(env, gamma: float = 0.99, tol: float = 1e-10, max_iter: int 
     for iterations in range(1, max_iter + 1):
         q = r + gamma * np.einsum("sak,sak->sa", mdp.prob, v[mdp.next_state])
         q[mdp.terminal] = 0.0  # absorbing: value 0, their rows are never read
+        if not mdp.all_allowed:
+            q[~mdp.allowed & ~mdp.terminal[:, None]] = -np.inf  # never chosen, never the max
         v_next = q.max(axis=1)
         residual = float(np.abs(v_next - v).max())
         v = v_next

@@ -23,7 +23,7 @@ from .envs import make
 from .grid import GridWorld
 from .mdp import as_mdp
 from .results import Result
-from .rng import EPISODES_LIMIT, SEED_LIMIT, agent_keys
+from .rng import EPISODES_LIMIT, SEED_LIMIT, stream_keys
 
 TIE_BREAKS = ("random", "first")
 #: Most agent-steps in one block (counting every episode at ``max_steps``): a block is the unit
@@ -43,7 +43,8 @@ def train(
     epsilon=0.1,
     q_init=0.0,
     tie_break: str = "random",
-    seed: int = 0,
+    seed=0,
+    agent_ids=None,
     backend: str = "numba",
     threads: int | None = None,
     progress: bool = False,
@@ -70,8 +71,13 @@ def train(
         Initial value of every non-terminal ``Q(s, a)`` (terminal states keep 0).
     tie_break : {"random", "first"}
         How the greedy action is chosen among equal values.
-    seed : int, 0 <= seed < 2**64
-        Root seed; results are a pure function of it (and of the other arguments).
+    seed : int or (agents,) array of int, 0 <= seed < 2**64
+        Root seed; results are a pure function of it (and of the other arguments).  An array
+        gives every agent its own root seed.
+    agent_ids : (agents,) array of int, optional
+        The stream of agent ``j`` is ``(seed[j], agent_ids[j])`` (default ``0 .. agents-1``):
+        agent ``j`` then reproduces agent ``agent_ids[j]`` of a run with root seed ``seed[j]``.
+        This is how :func:`fastq.sweep` makes every (cell, seed) pair independent of chunking.
     backend : {"numba", "numpy"}
         Compiled kernels, or the numpy reference (bit-identical, slower).
     threads : int, optional
@@ -112,7 +118,10 @@ def train(
         "q_init": _validate.per_agent("q_init", q_init, agents),
     }
     _validate.choice("tie_break", tie_break, TIE_BREAKS)
-    seed = _validate.integer("seed", seed, low=0, high=SEED_LIMIT)
+    scalar_seed = isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_))
+    seeds = _validate.per_agent_int("seed", seed, agents, high=SEED_LIMIT)
+    ids = (np.arange(agents, dtype=np.uint64) if agent_ids is None
+           else _validate.per_agent_int("agent_ids", agent_ids, agents, high=2**63 - 1))
     _validate.choice("backend", backend, BACKENDS)
     if threads is not None:
         threads = _validate.integer("threads", threads, low=1, high=_config.max_threads())
@@ -127,7 +136,7 @@ def train(
     returns = np.zeros((agents, episodes))
     lengths = np.zeros((agents, episodes), dtype=np.int32)
     successes = np.zeros((agents, episodes), dtype=np.bool_)
-    keys = agent_keys(seed, agents)
+    keys = stream_keys(seeds, ids)
     keys.flags.writeable = False
     run = kernel(algo, backend)
     block = max(1, min(episodes, BLOCK_AGENT_STEPS // (agents * mdp.max_steps)))
@@ -181,7 +190,7 @@ def train(
         "algo": algo,
         "env": mdp.name,
         "env_options": env.options() if isinstance(env, GridWorld) else None,
-        "seed": seed,
+        "seed": int(seeds[0]) if scalar_seed else None,
         "backend": backend,
         "threads": n_threads,
         "tie_break": tie_break,
@@ -195,6 +204,10 @@ def train(
     }
     if done < episodes:  # views, not copies: the outputs may fill most of the memory
         returns, lengths, successes = (a[:, :done] for a in (returns, lengths, successes))
+    if not scalar_seed:
+        params["seed"] = seeds
+    if agent_ids is not None:
+        params["agent_ids"] = ids
     return Result(q, returns, lengths, successes, params={k: np.array(v) for k, v in params.items()}, meta=meta)
 
 
