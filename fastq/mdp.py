@@ -68,7 +68,7 @@ class TabularMDP:
     goal : array of bool, shape (S,), optional
         Terminal states that count as success (default: none).
     max_steps : int, default 1000
-        Episodes are truncated after this many steps (1 <= max_steps <= 2**30).
+        Episodes are truncated after this many steps (1 <= max_steps <= 2**29).
     name : str, optional
         A label used in results and messages.
     action_names : sequence of str, optional

@@ -20,17 +20,23 @@ on the thread count, and agent ``i`` of an ``N``-agent run is agent ``i`` of any
 The draw index says what a number is for: episode ``e``, step ``t`` of that episode (``t``
 counts from 0) and a slot::
 
-    index = (e << 32) | (t << 2) | slot
+    index = (e << 32) | (t << 3) | slot
     slot  0: the start state of episode e (drawn at t = 0)
           1: explore or not (epsilon-greedy)
-          2: the action: uniform over actions when exploring, or the tie among greedy actions
+          2: the action: uniform over allowed actions when exploring, the tie among greedy
+             actions, or the softmax sample
           3: the outcome of the transition
+          4: the reward noise (Gaussian, where the model has reward_std > 0)
+          5: Double Q-learning: which table is updated (the top bit)
+          6: Double Q-learning: the tie in the argmax of the bootstrap
+          7: Dyna-Q: the key of the planning draws of this step; planning update j draws
+             draw(draw(key, index), j)
 
 A draw that is not used (the action slot when there is no tie and no exploration, the
 transition slot of a deterministic model) may be computed or skipped: either way it changes no
 other number, so the kernels compute whatever is cheapest.  Because the index has a fixed layout,
 runs that differ only in ``max_steps`` or ``episodes`` share their random numbers (common random
-numbers), and ``max_steps`` is limited to ``2**30`` steps, ``episodes`` to fewer than ``2**32``.
+numbers), and ``max_steps`` is limited to ``2**29`` steps, ``episodes`` to fewer than ``2**32``.
 
 The numba kernels (:mod:`fastq.kernels.rng`) and the numpy reference
 (:mod:`fastq.reference.rng`) implement the same functions.  This module holds the plain-Python
@@ -49,8 +55,11 @@ MASK = (1 << 64) - 1
 
 #: Slots of the draw index (see the module docstring).
 SLOT_RESET, SLOT_EXPLORE, SLOT_ACTION, SLOT_TRANSITION = 0, 1, 2, 3
+SLOT_NOISE, SLOT_COIN, SLOT_BOOTSTRAP_TIE, SLOT_PLANNING = 4, 5, 6, 7
+#: Bits of the draw index that hold the slot.
+SLOT_BITS = 3
 #: Largest ``max_steps`` the draw-index layout allows.
-MAX_STEPS_LIMIT = 1 << 30
+MAX_STEPS_LIMIT = 1 << 29
 #: Largest number of episodes the draw-index layout allows.
 EPISODES_LIMIT = 1 << 32
 #: Largest seed (seeds are unsigned 64-bit integers).
@@ -84,7 +93,7 @@ def draw(seed: int, agent: int, index: int) -> int:
 
 def draw_index(episode: int, step: int, slot: int) -> int:
     """The draw index of ``slot`` at step ``step`` of episode ``episode``."""
-    return (episode << 32) | (step << 2) | slot
+    return (episode << 32) | (step << SLOT_BITS) | slot
 
 
 def uniform(x: int) -> float:

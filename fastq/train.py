@@ -17,8 +17,8 @@ import warnings
 
 import numpy as np
 
-from . import _config, _validate
-from .algos import ALGORITHMS, BACKENDS, kernel
+from . import _config, _validate, algos
+from .algos import ALGORITHMS, BACKENDS, EXPLORATIONS, kernel
 from .envs import make
 from .grid import GridWorld
 from .mdp import as_mdp
@@ -30,6 +30,10 @@ TIE_BREAKS = ("random", "first")
 #: of progress reporting and of interrupt safety, and a compiled block cannot be interrupted, so
 #: this bounds how long Ctrl-C waits (about a second at full speed, usually far less).
 BLOCK_AGENT_STEPS = 2**26
+#: Dyna-Q's planning updates per real step when not given (Sutton & Barto's Figure 8.2 uses 5 and 50).
+DEFAULT_PLANNING_STEPS = 5
+#: Most planning updates per real step.
+MAX_PLANNING_STEPS = 10_000
 
 
 def train(
@@ -43,6 +47,9 @@ def train(
     epsilon=0.1,
     q_init=0.0,
     tie_break: str = "random",
+    exploration: str = "epsilon_greedy",
+    temperature=1.0,
+    planning_steps: int | None = None,
     seed=0,
     agent_ids=None,
     backend: str = "numba",
@@ -55,22 +62,30 @@ def train(
     ----------
     env : str, GridWorld or TabularMDP
         The environment (a name from :func:`fastq.list_envs` or a model).
-    algo : {"q_learning"}
-        The learning rule (see :mod:`fastq.kernels.learners`).
+    algo : {"q_learning", "sarsa", "expected_sarsa", "double_q", "dyna_q"}
+        The learning rule (update and bootstrap rules: :mod:`fastq.kernels.learners`).
     agents : int, >= 1
         Number of independent agents; agent ``i`` uses the random stream ``(seed, i)``.
     episodes : int, >= 1
         Episodes per agent.
-    alpha : float or (agents,) array, 0 < alpha <= 1
-        Step size.
+    alpha : float, (agents,) array, schedule, sequence of numbers and schedules, or visits
+        Step size, ``0 < alpha <= 1``: per agent, per episode (:func:`fastq.linear`,
+        :func:`fastq.exponential`) or count-based (:func:`fastq.visits`).
     gamma : float or (agents,) array, 0 <= gamma <= 1
         Discount factor.
-    epsilon : float or (agents,) array, 0 <= epsilon <= 1
-        Exploration rate of the epsilon-greedy policy.
+    epsilon : float, (agents,) array, schedule, or sequence of numbers and schedules
+        Exploration rate of the epsilon-greedy policy, ``0 <= epsilon <= 1``.
     q_init : float or (agents,) array
-        Initial value of every non-terminal ``Q(s, a)`` (terminal states keep 0).
+        Initial value of every non-terminal, allowed ``Q(s, a)`` (terminal states keep 0,
+        disallowed actions hold ``-inf``).
     tie_break : {"random", "first"}
         How the greedy action is chosen among equal values.
+    exploration : {"epsilon_greedy", "softmax"}
+        The behaviour policy: epsilon-greedy, or Boltzmann with ``temperature``.
+    temperature : float, (agents,) array, schedule, or sequence of numbers and schedules
+        Softmax temperature, ``> 0`` (used with ``exploration="softmax"``).
+    planning_steps : int, >= 0, optional
+        Dyna-Q's planning updates per real step (default 5; ``dyna_q`` only).
     seed : int or (agents,) array of int, 0 <= seed < 2**64
         Root seed; results are a pure function of it (and of the other arguments).  An array
         gives every agent its own root seed.
@@ -107,16 +122,44 @@ def train(
     agents = _validate.integer("agents", agents, low=1)
     episodes = _validate.integer("episodes", episodes, low=1, high=EPISODES_LIMIT - 1)
     S, A, _ = mdp.shape
+    _validate.choice("exploration", exploration, EXPLORATIONS)
+    if planning_steps is None:
+        planning_steps = DEFAULT_PLANNING_STEPS if algo == "dyna_q" else 0
+    elif algo != "dyna_q":
+        raise ValueError(f"planning_steps applies to algo='dyna_q' only, got algo={algo!r}")
+    planning_steps = _validate.integer("planning_steps", planning_steps, low=0, high=MAX_PLANNING_STEPS)
+    visits = isinstance(alpha, algos.visits)
+    tables = 1 + 2 * (algo == "double_q") + visits + 2 * (algo == "dyna_q") + (algo == "dyna_q")
     _validate.memory(
         f"train(agents={agents}, episodes={episodes}) on {S} states x {A} actions",
-        agents * (S * A * 8 + 6 * 8) + agents * episodes * (8 + 4 + 1),
+        agents * (tables * S * A * 8 + 8 * 8) + agents * episodes * (8 + 4 + 1),
     )
+    if visits:
+        alpha_table, alpha_row = np.ones((1, 1)), np.zeros(agents, dtype=np.int64)
+        alpha_power = np.full(agents, alpha.power)
+        alpha_rows = [repr(alpha)]
+    else:
+        alpha_table, alpha_row, alpha_rows = algos.schedule_table(
+            "alpha", alpha, agents, episodes, low=0.0, high=1.0, low_closed=False)
+        alpha_power = np.ones(agents)
+    eps_table, eps_row, eps_rows = algos.schedule_table("epsilon", epsilon, agents, episodes, low=0.0, high=1.0)
+    temp_table, temp_row, temp_rows = algos.schedule_table(
+        "temperature", temperature, agents, episodes, low=0.0, low_closed=False)
     params = {
-        "alpha": _validate.per_agent("alpha", alpha, agents, low=0.0, high=1.0, low_closed=False),
         "gamma": _validate.per_agent("gamma", gamma, agents, low=0.0, high=1.0),
-        "epsilon": _validate.per_agent("epsilon", epsilon, agents, low=0.0, high=1.0),
         "q_init": _validate.per_agent("q_init", q_init, agents),
     }
+    schedules = {}
+    for name, table, row, rows in (("alpha", alpha_table, alpha_row, alpha_rows),
+                                   ("epsilon", eps_table, eps_row, eps_rows),
+                                   ("temperature", temp_table, temp_row, temp_rows)):
+        if table.shape[1] == 1 and not (name == "alpha" and visits):
+            params[name] = table[row, 0]  # one number per agent
+        else:
+            params[name], params[name + "_row"] = table, row
+            schedules[name] = rows
+    if visits:
+        params["alpha_power"] = alpha_power
     _validate.choice("tie_break", tie_break, TIE_BREAKS)
     scalar_seed = isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_))
     seeds = _validate.per_agent_int("seed", seed, agents, high=SEED_LIMIT)
@@ -130,25 +173,45 @@ def train(
     if progress and importlib.util.find_spec("tqdm") is None:
         raise ImportError("progress=True needs tqdm: pip install 'fastq-rl[progress]'")
 
-    q = np.empty((agents, S, A))
-    q[:] = params["q_init"][:, None, None]
-    q[:, mdp.terminal, :] = 0.0
+    def table(init: np.ndarray | float, used: bool, dtype=np.float64) -> np.ndarray:
+        """An (agents, S, A) learner table, or a placeholder when the algorithm has none."""
+        if not used:
+            return np.zeros((1, 1, 1), dtype=dtype)
+        out = np.empty((agents, S, A), dtype=dtype)
+        out[:] = init
+        return out
+
+    q_start = np.broadcast_to(params["q_init"][:, None, None], (agents, S, A)).copy()
+    q_start[:, mdp.terminal, :] = 0.0
+    q_start[:, ~mdp.allowed & ~mdp.terminal[:, None]] = -np.inf  # never chosen, never the max
+    double = algo == "double_q"
+    dyna = algo == "dyna_q"
+    q_a, q_b = table(q_start, double), table(q_start, double)
+    q = q_a + q_b if double else q_start
+    state = (
+        q, q_a, q_b,
+        table(0, visits, np.int64),
+        table(-1, dyna, np.int64), table(0.0, dyna),
+        np.zeros((agents, S * A) if dyna else (1, 1), dtype=np.int64),
+        np.zeros(agents if dyna else 1, dtype=np.int64),
+    )
+    del q_start
     returns = np.zeros((agents, episodes))
     lengths = np.zeros((agents, episodes), dtype=np.int32)
     successes = np.zeros((agents, episodes), dtype=np.bool_)
     keys = stream_keys(seeds, ids)
-    keys.flags.writeable = False
+    model = (mdp.next_state, mdp.cum_prob, mdp.reward, mdp.reward_std, mdp.terminal, mdp.goal,
+             mdp.start_cum, mdp.n_allowed, mdp.allowed_actions, mdp.max_steps)
+    hyper = (params["gamma"], alpha_table, alpha_row, alpha_power, eps_table, eps_row, temp_table, temp_row)
+    options = (int(exploration == "softmax"), int(tie_break == "random"), int(visits),
+               int(bool((mdp.reward_std > 0).any())), int(mdp.all_allowed), planning_steps)
+    for arr in (keys, alpha_table, alpha_row, alpha_power, eps_table, eps_row, temp_table, temp_row):
+        arr.flags.writeable = False
     run = kernel(algo, backend)
-    block = max(1, min(episodes, BLOCK_AGENT_STEPS // (agents * mdp.max_steps)))
+    block = max(1, min(episodes, BLOCK_AGENT_STEPS // (agents * mdp.max_steps * (1 + planning_steps))))
 
     def arguments(start: int, stop: int) -> tuple:
-        return (
-            mdp.next_state, mdp.cum_prob, mdp.reward, mdp.terminal, mdp.goal, mdp.start_cum,
-            mdp.max_steps,
-            params["alpha"], params["gamma"], params["epsilon"], tie_break == "random",
-            keys, start, stop,
-            q, returns, lengths, successes,
-        )
+        return (model, hyper, options, keys, start, stop, state, (returns, lengths, successes))
 
     compile_time = _compile(run, arguments(0, 0)) if backend == "numba" else 0.0
     bar = _progress_bar(episodes, agents) if progress else None
@@ -159,7 +222,7 @@ def train(
         try:
             for start in range(0, episodes, block):
                 stop = min(start + block, episodes)
-                snapshot = q.copy() if backend == "numpy" else None
+                snapshot = [a.copy() for a in state] if backend == "numpy" else None
                 try:
                     run(*arguments(start, stop))
                 except KeyboardInterrupt:
@@ -169,7 +232,8 @@ def train(
                     if (lengths[:, start:stop] > 0).all():
                         done = stop
                     elif snapshot is not None:
-                        q[:] = snapshot
+                        for a, saved in zip(state, snapshot):
+                            a[:] = saved
                     raise
                 done = stop
                 if bar is not None:
@@ -194,6 +258,9 @@ def train(
         "backend": backend,
         "threads": n_threads,
         "tie_break": tie_break,
+        "exploration": exploration,
+        "planning_steps": planning_steps,
+        "schedules": schedules,
         "agents": agents,
         "episodes": done,
         "episodes_requested": episodes,
@@ -208,7 +275,11 @@ def train(
         params["seed"] = seeds
     if agent_ids is not None:
         params["agent_ids"] = ids
-    return Result(q, returns, lengths, successes, params={k: np.array(v) for k, v in params.items()}, meta=meta)
+    if double:
+        q = (q_a + q_b) / 2.0  # halving is exact: same argmax and ties as the sum it acted on
+    extra = {"q_a": q_a, "q_b": q_b} if double else {}
+    return Result(q, returns, lengths, successes, params={k: np.array(v) for k, v in params.items()},
+                  meta=meta, extra=extra)
 
 
 def _compile(dispatcher, args: tuple) -> float:

@@ -249,13 +249,13 @@ def test_goal_wrong_shape_or_dtype():
         build(goal=np.array([0.0, 0.0, 1.0]))
 
 
-@pytest.mark.parametrize("max_steps", [0, -1, 2**30 + 1])
+@pytest.mark.parametrize("max_steps", [0, -1, 2**29 + 1])
 def test_max_steps_out_of_range(max_steps):
-    with pytest.raises(ValueError, match=rf"max_steps must be in the range 1 <= value <= {2**30}, got {max_steps}"):
+    with pytest.raises(ValueError, match=rf"max_steps must be in the range 1 <= value <= {2**29}, got {max_steps}"):
         build(max_steps=max_steps)
 
 
-@pytest.mark.parametrize("max_steps", [1, 2**30])
+@pytest.mark.parametrize("max_steps", [1, 2**29])
 def test_max_steps_bounds_accepted(max_steps):
     assert build(max_steps=max_steps).max_steps == max_steps
 
@@ -473,3 +473,78 @@ def test_fields_cannot_be_changed_after_validation():
         mdp.max_steps = 2**40
     with pytest.raises(ValueError, match="WRITEABLE"):
         mdp.next_state.flags.writeable = True
+
+
+# ---------------------------------------------------------------------------- allowed, reward_std
+def test_allowed_and_reward_std_defaults():
+    mdp = build()
+    assert mdp.allowed.shape == (3, 2) and mdp.allowed.all() and mdp.allowed.dtype == np.bool_
+    assert mdp.all_allowed is True
+    assert mdp.n_allowed.tolist() == [2, 2, 2] and mdp.n_allowed.dtype == np.int64
+    assert mdp.allowed_actions.tolist() == [[0, 1], [0, 1], [0, 1]]
+    assert mdp.reward_std.shape == (3, 2) and (mdp.reward_std == 0).all() and mdp.reward_std.dtype == np.float64
+
+
+def test_allowed_tables():
+    allowed = np.array([[False, True], [True, True], [False, False]])  # the terminal state may allow none
+    mdp = build(allowed=allowed)
+    assert mdp.all_allowed is False
+    np.testing.assert_array_equal(mdp.allowed, allowed)
+    assert mdp.n_allowed.tolist() == [1, 2, 0]
+    # allowed actions first, in action order, padded with action 0
+    assert mdp.allowed_actions.tolist() == [[1, 0], [0, 1], [0, 0]]
+    for name in ("allowed", "n_allowed", "allowed_actions", "reward_std"):
+        assert not getattr(mdp, name).flags.writeable
+
+
+def test_allowed_actions_of_a_wider_mask():
+    S, A = 2, 5
+    allowed = np.array([[False, True, False, True, True], [True] * 5])
+    mdp = TabularMDP(np.zeros((S, A, 1), dtype=np.int64), np.ones((S, A, 1)), np.zeros((S, A, 1)),
+                     [False, False], [1.0, 0.0], allowed=allowed)
+    assert mdp.n_allowed.tolist() == [3, 5]
+    assert mdp.allowed_actions.tolist() == [[1, 3, 4, 0, 0], [0, 1, 2, 3, 4]]
+
+
+def test_allowed_wrong_shape_or_dtype():
+    with pytest.raises(ValueError, match=r"allowed must have shape \(S, A\) = \(3, 2\), got \(3, 3\)"):
+        build(allowed=np.ones((3, 3), dtype=bool))
+    with pytest.raises(ValueError, match=r"allowed must be 2-D, got shape \(3,\)"):
+        build(allowed=np.ones(3, dtype=bool))
+    with pytest.raises(TypeError, match=r"allowed must be an array of bools, got dtype int64"):
+        build(allowed=np.ones((3, 2), dtype=np.int64))
+
+
+def test_allowed_needs_an_action_in_every_non_terminal_state():
+    allowed = np.ones((3, 2), dtype=bool)
+    allowed[1] = False
+    with pytest.raises(ValueError, match=r"allowed must permit at least one action in every non-terminal state, "
+                                         r"state 1 has none"):
+        build(allowed=allowed)
+
+
+def test_reward_std_is_stored_and_widens_the_reward_range():
+    std = np.array([[0.0, 0.5], [1.0, 0.0], [0.0, 0.0]])
+    mdp = build(reward_std=std)
+    np.testing.assert_array_equal(mdp.reward_std, std)
+    assert mdp.reward_range == (-np.inf, np.inf)
+    # noise on a disallowed action or in a terminal state is never drawn
+    quiet = np.array([[0.0, 0.0], [0.0, 0.0], [3.0, 3.0]])
+    assert build(reward_std=quiet).reward_range == (-1.0, 8.0)
+    allowed = np.array([[True, False], [True, True], [True, True]])
+    assert build(reward_std=std * [[0, 1], [0, 0], [0, 0]], allowed=allowed).reward_range == (-1.0, 8.0)
+
+
+@pytest.mark.parametrize("bad", [-0.5, np.nan, np.inf])
+def test_reward_std_must_be_finite_and_non_negative(bad):
+    std = np.zeros((3, 2))
+    std[1, 0] = bad
+    with pytest.raises(ValueError, match=r"reward_std must be finite and >= 0 everywhere"):
+        build(reward_std=std)
+
+
+def test_reward_std_wrong_shape_or_dtype():
+    with pytest.raises(ValueError, match=r"reward_std must have shape \(S, A\) = \(3, 2\), got \(2, 3\)"):
+        build(reward_std=np.zeros((2, 3)))
+    with pytest.raises(TypeError, match=r"reward_std must be an array of real numbers, got dtype bool"):
+        build(reward_std=np.zeros((3, 2), dtype=bool))

@@ -164,7 +164,7 @@ def test_interrupt_in_the_middle_of_a_numpy_block_rolls_the_block_back(monkeypat
     agents, block = 4, 5
     monkeypatch.setattr(train_module, "BLOCK_AGENT_STEPS", agents * block * 100)  # 4x4: 100 steps
     learners = importlib.import_module("fastq.reference.learners")
-    real = learners.epsilon_greedy
+    real = learners.act
     calls = {"n": 0}
 
     def flaky(*args):
@@ -173,7 +173,7 @@ def test_interrupt_in_the_middle_of_a_numpy_block_rolls_the_block_back(monkeypat
             raise KeyboardInterrupt
         return real(*args)
 
-    monkeypatch.setattr(learners, "epsilon_greedy", flaky)
+    monkeypatch.setattr(learners, "act", flaky)
     kwargs = dict(agents=agents, episodes=40, seed=3, epsilon=0.2, backend="numpy")
     with pytest.warns(RuntimeWarning, match="interrupted"):
         part = fastq.train("FrozenLake-4x4", **kwargs)

@@ -12,11 +12,15 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT
+import math
+
 from ..rng import SLOT_ACTION, SLOT_EXPLORE
 from .rng import bounded, draw, uniform
 
 _SLOT_EXPLORE = np.uint64(SLOT_EXPLORE)
 _SLOT_ACTION = np.uint64(SLOT_ACTION)
+_S32 = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
 _u = np.uint64  # indices cast to unsigned: numba then emits no negative-index wraparound code
 
 # Compass grid worlds have 4 actions and, when slippery, 3 outcomes.  For those sizes the
@@ -77,15 +81,96 @@ def greedy_action(q, i, s, tie_random, key, index):
 
 
 @njit(inline="always", **JIT)
-def epsilon_greedy(q, i, s, epsilon, tie_random, key, base):
-    """With probability ``epsilon`` a uniformly random action, else :func:`greedy_action`.
+def epsilon_greedy(q, i, s, epsilon, tie_random, all_allowed, n_allowed, allowed_actions, key, base):
+    """With probability ``epsilon`` a uniformly random allowed action, else :func:`greedy_action`.
 
     Draws: slot EXPLORE decides; slot ACTION gives the random action or breaks the tie.  Both
     choices are computed and one is selected, which is cheaper than a branch taken at random.
+    Disallowed actions hold ``-inf`` in ``q`` (see :func:`fastq.train`), so the greedy choice
+    never picks one; the random one is ``allowed_actions[s, j]``, ``j < n_allowed[s]``, which is
+    ``j`` itself when every action is allowed.
     """
     explore = uniform(draw(key, base | _SLOT_EXPLORE)) < epsilon
     greedy = greedy_action(q, i, s, tie_random, key, base | _SLOT_ACTION)
-    return bounded(draw(key, base | _SLOT_ACTION), q.shape[2]) if explore else greedy
+    x = draw(key, base | _SLOT_ACTION)
+    if all_allowed:
+        random = bounded(x, q.shape[2])
+    else:
+        random = allowed_actions[_u(s), _u(bounded(x, n_allowed[_u(s)]))]
+    return random if explore else greedy
+
+
+@njit(**JIT)
+def softmax_action(q, i, s, temperature, key, base):
+    """An action drawn with probability proportional to ``exp((q[i, s, a] - max) / temperature)``.
+
+    The first action whose running sum of weights exceeds ``uniform(x) * total`` (slot ACTION);
+    disallowed actions (``-inf``) have weight 0 and are never drawn.
+    """
+    m = max_q(q, i, s)
+    total = 0.0
+    for a in range(q.shape[2]):
+        total += math.exp((q[_u(i), _u(s), _u(a)] - m) / temperature)
+    target = uniform(draw(key, base | _SLOT_ACTION)) * total
+    running = 0.0
+    chosen = -1
+    last = 0
+    for a in range(q.shape[2]):
+        w = math.exp((q[_u(i), _u(s), _u(a)] - m) / temperature)
+        running += w
+        if w > 0.0:
+            last = a
+            if chosen < 0 and running > target:
+                chosen = a
+    return chosen if chosen >= 0 else last  # u * total may round up to total
+
+
+@njit(inline="always", **JIT)
+def act(q, i, s, softmax, epsilon, temperature, tie_random, all_allowed, n_allowed, allowed_actions, key, base):
+    """The behaviour policy: Boltzmann when ``softmax``, else epsilon-greedy."""
+    if softmax:
+        return softmax_action(q, i, s, temperature, key, base)
+    return epsilon_greedy(q, i, s, epsilon, tie_random, all_allowed, n_allowed, allowed_actions, key, base)
+
+
+#: :func:`act` as a call rather than inlined, for the paths off Q-learning's hot loop (SARSA's
+#: next action): numba's inlining copies the whole body, and compile time grows with each copy.
+act_call = njit(**JIT)(act.py_func)
+#: :func:`greedy_action` as a call (Double Q-learning's argmax in the next state).
+greedy_call = njit(**JIT)(greedy_action.py_func)
+
+
+@njit(**JIT)
+def expected_q(q, i, s, softmax, epsilon, temperature, n_allowed):
+    """``sum_a pi(a | s) q[i, s, a]`` under the behaviour policy.
+
+    Epsilon-greedy: ``(1 - epsilon) * max + epsilon * mean`` over allowed actions (the greedy
+    mass goes to maximisers, which all hold the max, whatever the tie rule).  Softmax:
+    ``sum_a w_a q_a / sum_a w_a``.  Sums run in action order.
+    """
+    if softmax:
+        m = max_q(q, i, s)
+        total = 0.0
+        weighted = 0.0
+        for a in range(q.shape[2]):
+            v = q[_u(i), _u(s), _u(a)]
+            w = math.exp((v - m) / temperature)
+            total += w
+            weighted += w * v if w > 0.0 else 0.0
+        return weighted / total
+    acc = 0.0
+    for a in range(q.shape[2]):
+        v = q[_u(i), _u(s), _u(a)]
+        acc += v if v > -math.inf else 0.0
+    return (1.0 - epsilon) * max_q(q, i, s) + epsilon * (acc / n_allowed[_u(s)])
+
+
+@njit(**JIT)
+def gaussian(x):
+    """A standard normal number from one draw: Box-Muller on its two 32-bit halves."""
+    u1 = (np.float64(np.int64(x >> _S32)) + 0.5) * 2.3283064365386963e-10
+    u2 = np.float64(np.int64(x & _LOW32)) * 2.3283064365386963e-10
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(6.283185307179586 * u2)
 
 
 @njit(inline="always", **JIT)

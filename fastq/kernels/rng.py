@@ -10,13 +10,13 @@ import numpy as np
 from numba import njit
 
 from .._config import JIT
-from ..rng import GOLDEN, MIX1, MIX2
+from ..rng import GOLDEN, MIX1, MIX2, SLOT_BITS
 
 _G = np.uint64(GOLDEN)
 _M1 = np.uint64(MIX1)
 _M2 = np.uint64(MIX2)
 _ONE = np.uint64(1)
-_S2 = np.uint64(2)
+_SB = np.uint64(SLOT_BITS)
 _S11 = np.uint64(11)
 _S27 = np.uint64(27)
 _S30 = np.uint64(30)
@@ -40,8 +40,8 @@ def draw(key, index):
 
 @njit(inline="always", **JIT)
 def draw_index(episode, step, slot):
-    """``(episode << 32) | (step << 2) | slot`` as uint64."""
-    return (np.uint64(episode) << _S32) | (np.uint64(step) << _S2) | np.uint64(slot)
+    """``(episode << 32) | (step << 3) | slot`` as uint64."""
+    return (np.uint64(episode) << _S32) | (np.uint64(step) << _SB) | np.uint64(slot)
 
 
 @njit(inline="always", **JIT)

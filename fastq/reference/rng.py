@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..rng import GOLDEN, MIX1, MIX2
+from ..rng import GOLDEN, MIX1, MIX2, SLOT_BITS
 
 _G = np.uint64(GOLDEN)
 _M1 = np.uint64(MIX1)
@@ -33,10 +33,10 @@ def draw(key: np.ndarray, index: np.ndarray) -> np.ndarray:
 
 
 def draw_index(episode, step, slot) -> np.ndarray:
-    """``(episode << 32) | (step << 2) | slot`` as uint64."""
+    """``(episode << 32) | (step << 3) | slot`` as uint64."""
     e = np.asarray(episode, dtype=np.uint64)
     t = np.asarray(step, dtype=np.uint64)
-    return (e << np.uint64(32)) | (t << np.uint64(2)) | np.uint64(slot)
+    return (e << np.uint64(32)) | (t << np.uint64(SLOT_BITS)) | np.uint64(slot)
 
 
 def uniform(x: np.ndarray) -> np.ndarray:
