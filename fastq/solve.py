@@ -35,7 +35,10 @@ system::
     (I - gamma * P_pi) v = r_pi    on the non-terminal states,    v = 0 on terminal states,
 
 with ``P_pi[s, t] = sum_k prob[s, pi(s), k] * [next_state[s, pi(s), k] == t]`` restricted to
-non-terminal ``s, t`` and ``r_pi(s) = r(s, pi(s))``.  For ``gamma < 1`` the matrix is strictly
+non-terminal ``s, t`` and ``r_pi(s) = r(s, pi(s))``.  A stochastic policy ``pi(a | s)`` mixes the
+rows: ``P_pi[s, t] = sum_a pi(a | s) sum_k prob[s, a, k] * [next_state[s, a, k] == t]`` and
+``r_pi(s) = sum_a pi(a | s) r(s, a)``; it is evaluated as the deterministic one on a chain whose
+outcomes are the ``A * K`` pairs ``(a, k)`` with probabilities ``pi(a | s) * prob[s, a, k]``.  For ``gamma < 1`` the matrix is strictly
 diagonally dominant, hence non-singular.  For ``gamma = 1`` the undiscounted return is a sum
 over a possibly infinite episode: the states from which the episode may never end are classified
 first (see :func:`policy_evaluation`) and the linear system is solved on the rest, where it is
@@ -67,6 +70,8 @@ CHUNK_BYTES = 256 * 2**20
 ITERATIVE_RTOL = 1e-12
 #: ...or after this many sweeps, with a RuntimeWarning.
 ITERATIVE_MAX_SWEEPS = 100_000
+#: The action probabilities of a stochastic policy must sum to 1 within this tolerance per state.
+POLICY_SUM_TOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -187,15 +192,20 @@ def value_iteration(env, gamma: float = 0.99, tol: float = 1e-10, max_iter: int 
 
 
 def policy_evaluation(env, policy, gamma: float = 0.99) -> np.ndarray:
-    """Exact state values of deterministic policies.
+    """Exact state values of deterministic or stochastic policies.
 
     Parameters
     ----------
     env : str, GridWorld or TabularMDP
         The environment (a name from :func:`fastq.list_envs` or a model).
-    policy : array of int, shape (S,) or (agents, S)
-        The action taken in each state, in ``[0, A)``, for one policy or for a batch of them
-        (e.g. ``Result.greedy_policy()``).  Actions in terminal states are ignored.
+    policy : array of int, shape (S,) or (agents, S); or array of float, shape (S, A) or (agents, S, A)
+        *Deterministic* (integer dtype): the action taken in each state, in ``[0, A)``, for one
+        policy or for a batch of them (e.g. ``Result.greedy_policy()``).  *Stochastic* (float
+        dtype): ``policy[..., s, a]`` is the probability of taking ``a`` in ``s``; every entry
+        finite and ``>= 0``, every row of a non-terminal state summing to 1 within
+        ``POLICY_SUM_TOL = 1e-9``.  Either way a policy may not use an action that the model's
+        ``allowed`` mask forbids in a non-terminal state (a stochastic one gives it probability
+        0).  Actions in terminal states are ignored.
     gamma : float, 0 <= gamma <= 1
         Discount factor.
 
@@ -251,38 +261,120 @@ def policy_evaluation(env, policy, gamma: float = 0.99) -> np.ndarray:
     >>> v = fastq.policy_evaluation("CliffWalking", np.zeros(48, dtype=np.int64), gamma=1.0)
     >>> float(v[36]), float(v[47])                      # the start state; the goal
     (-inf, 0.0)
+
+    Stochastic: the equiprobable random policy of Sutton & Barto's Example 4.1 (Figure 4.1).
+
+    >>> env = fastq.make("Gridworld-4x4")
+    >>> v = fastq.policy_evaluation(env, np.full((16, 4), 0.25), gamma=1.0)
+    >>> print(np.round(v.reshape(4, 4), 6) + 0.0)
+    [[  0. -14. -20. -22.]
+     [-14. -18. -20. -20.]
+     [-20. -20. -18. -14.]
+     [-22. -20. -14.   0.]]
     """
     mdp = as_mdp(env)
     gamma = _validate.real("gamma", gamma, low=0.0, high=1.0)
     S, A, K = mdp.shape
-    policies, single = _validate.policy("policy", policy, S, A)
+    arr = policy if isinstance(policy, np.ndarray) else np.asarray(policy)
+    stochastic = arr.dtype.kind == "f" and arr.ndim in (2, 3) and arr.shape[-2:] == (S, A)
+    if stochastic:
+        policies, single = _stochastic_policy("policy", arr, mdp)
+        outcomes = A * K
+    else:
+        if arr.dtype.kind == "f":
+            raise TypeError(
+                f"policy must be an array of integer actions, got dtype {arr.dtype} with shape "
+                f"{arr.shape}; action probabilities need shape ({S}, {A}) or (agents, {S}, {A})"
+            )
+        policies, single = _validate.policy("policy", policy, S, A)
+        _check_allowed_actions(mdp, policies)
+        outcomes = K
     agents = policies.shape[0]
     _validate.memory(f"policy_evaluation of {agents} policies on {S} states", agents * S * 8)
 
     dense = S <= DENSE_MAX_STATES
     n = S - int(mdp.terminal.sum())
-    per_agent = 64 * S * K + (24 * n * n if dense else 0)
+    per_agent = 64 * S * outcomes + (24 * n * n if dense else 0)
     chunk = max(1, CHUNK_BYTES // per_agent)
     values = np.empty((agents, S))
     for lo in range(0, agents, chunk):
         hi = min(lo + chunk, agents)
-        values[lo:hi] = _evaluate(mdp, policies[lo:hi], gamma, dense)
+        values[lo:hi] = _evaluate(mdp, *_chains(mdp, policies[lo:hi], stochastic), gamma, dense)
     return values[0] if single else values
 
 
 # ---------------------------------------------------------------------------------- helpers
 
 
-def _evaluate(mdp: TabularMDP, policies: np.ndarray, gamma: float, dense: bool) -> np.ndarray:
-    """Values (c, S) of the policies (c, S)."""
-    states = np.arange(mdp.n_states)
-    next_state = mdp.next_state[states, policies]  # (c, S, K)
-    prob = mdp.prob[states, policies]
-    reward = mdp.reward[states, policies]
+def _stochastic_policy(name: str, arr: np.ndarray, mdp: TabularMDP) -> tuple[np.ndarray, bool]:
+    """Check action probabilities (S, A) or (agents, S, A); return them as (agents, S, A)
+    float64 with the rows of terminal states set to 0, and whether a single policy was given."""
+    probs = np.array(arr, dtype=np.float64, ndmin=3)  # a copy: the caller's array is not touched
+    if not np.isfinite(probs).all() or (probs < 0).any():
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(probs) | (probs < 0))[0])
+        at = where[1:] if arr.ndim == 2 else where
+        raise ValueError(
+            f"{name} must hold probabilities (finite, >= 0), got {probs[where].item()!r} at index {at}"
+        )
+    live = ~mdp.terminal
+    sums = probs.sum(axis=2)
+    off = (np.abs(sums - 1.0) > POLICY_SUM_TOL) & live
+    if off.any():
+        agent, s = (int(i) for i in np.argwhere(off)[0])
+        at = s if arr.ndim == 2 else (agent, s)
+        raise ValueError(
+            f"{name}: the action probabilities of every non-terminal state must sum to 1 within "
+            f"{POLICY_SUM_TOL:g}, got {sums[agent, s].item()!r} for state {at}"
+        )
+    if not mdp.all_allowed:
+        banned = (probs > 0) & ~mdp.allowed & live[:, None]
+        if banned.any():
+            agent, s, a = (int(i) for i in np.argwhere(banned)[0])
+            at = (s, a) if arr.ndim == 2 else (agent, s, a)
+            raise ValueError(
+                f"{name} gives probability {probs[agent, s, a].item()!r} to action {a} in state {s} "
+                f"(index {at}), which the model does not allow there; allowed actions: "
+                f"{np.flatnonzero(mdp.allowed[s]).tolist()}"
+            )
+    probs[:, mdp.terminal] = 0.0  # ignored: no action is taken in a terminal state
+    return probs, arr.ndim == 2
+
+
+def _check_allowed_actions(mdp: TabularMDP, policies: np.ndarray) -> None:
+    """A deterministic policy may not pick an action the model forbids in a non-terminal state."""
+    if mdp.all_allowed:
+        return
+    banned = ~mdp.allowed[np.arange(mdp.n_states), policies] & ~mdp.terminal
+    if banned.any():
+        agent, s = (int(i) for i in np.argwhere(banned)[0])
+        raise ValueError(
+            f"policy takes action {int(policies[agent, s])} in state {s} (policy {agent}), which the "
+            f"model does not allow there; allowed actions: {np.flatnonzero(mdp.allowed[s]).tolist()}"
+        )
+
+
+def _chains(mdp: TabularMDP, policies: np.ndarray, stochastic: bool):
+    """The Markov chains of policies: ``next_state``, ``prob``, ``reward``, each (c, S, K'),
+    with ``K' = K`` for deterministic policies (c, S) and ``K' = A * K`` outcomes ``(a, k)``
+    for stochastic ones (c, S, A)."""
+    if not stochastic:
+        states = np.arange(mdp.n_states)
+        return (mdp.next_state[states, policies], mdp.prob[states, policies], mdp.reward[states, policies])
+    c = policies.shape[0]
+    S, A, K = mdp.shape
+    prob = (policies[:, :, :, None] * mdp.prob[None]).reshape(c, S, A * K)
+    next_state = np.broadcast_to(mdp.next_state.reshape(1, S, A * K), prob.shape)
+    reward = np.broadcast_to(mdp.reward.reshape(1, S, A * K), prob.shape)
+    return next_state, prob, reward
+
+
+def _evaluate(mdp: TabularMDP, next_state: np.ndarray, prob: np.ndarray, reward: np.ndarray,
+              gamma: float, dense: bool) -> np.ndarray:
+    """Values (c, S) of the chains (c, S, K') of c policies."""
     r_pi = np.einsum("csk,csk->cs", prob, reward)
     # Positive-probability transitions out of non-terminal states: the edges of the chain.
     live = (prob > 0) & ~mdp.terminal[None, :, None]
-    nonterminal = np.broadcast_to(~mdp.terminal, policies.shape)
+    nonterminal = np.broadcast_to(~mdp.terminal, r_pi.shape)
     if gamma < 1.0:
         return _linear(next_state, prob, r_pi, nonterminal, mdp.terminal, gamma, dense)
     finite, trapped_value, doomed = _undiscounted_split(next_state, reward, live, nonterminal)
@@ -387,3 +479,87 @@ def _reaches(next_state, live, targets):
         if np.array_equal(grown, reach):
             return reach
         reach = grown
+
+
+def greedy_metrics(env, q, gamma) -> tuple[np.ndarray, np.ndarray]:
+    """Exact value and success probability of the greedy policies of a batch of Q-tables.
+
+    Parameters
+    ----------
+    env : str, GridWorld or TabularMDP
+        The environment the tables were learned on.
+    q : array of float, shape (agents, S, A)
+        Action values (``-inf`` for disallowed actions); the greedy policy takes the first
+        maximiser in each state (:meth:`fastq.Result.greedy_policy`).
+    gamma : float or array of float, shape (agents,)
+        Discount factor of each agent.
+
+    Returns
+    -------
+    value : ndarray of float64, shape (agents,)
+        ``sum_s start(s) v_pi(s)``: the expected discounted return of the greedy policy from the
+        start distribution (:func:`policy_evaluation`, so ``-inf`` for a policy that never ends
+        an episode at ``gamma = 1`` with negative rewards, and so on).
+    success : ndarray of float64, shape (agents,)
+        The probability that the greedy policy ever enters a goal state, ignoring the time
+        limit (``nan`` if the model has no goal state).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fastq
+    >>> env = fastq.make("FrozenLake-4x4")
+    >>> q = fastq.value_iteration(env, gamma=0.99).q[None]
+    >>> value, success = greedy_metrics(env, q, 0.99)
+    >>> round(float(value[0]), 4), round(float(success[0]), 4)
+    (0.542, 0.8235)
+    """
+    mdp = as_mdp(env)
+    q = np.asarray(q)
+    S, A, K = mdp.shape
+    if q.ndim != 3 or q.shape[1:] != (S, A):
+        raise ValueError(f"q must have shape (agents, {S}, {A}), got {q.shape}")
+    agents = q.shape[0]
+    gammas = np.broadcast_to(np.asarray(gamma, dtype=np.float64), (agents,))
+    policies = np.argmax(q, axis=2)
+    if S > DENSE_MAX_STATES:  # too large for dense systems: the iterative numpy path
+        value = np.empty(agents)
+        for g in np.unique(gammas):
+            which = gammas == g
+            value[which] = _from_start(mdp, policy_evaluation(mdp, policies[which], gamma=float(g)))
+        success = np.full(agents, np.nan)
+        if mdp.goal.any():
+            success = _from_start(mdp, _success_probability(mdp, policies, dense=False))
+        return value, success
+    from .kernels.evaluation import greedy_evaluation
+
+    value, success = np.empty(agents), np.empty(agents)
+    greedy_evaluation(mdp.next_state, mdp.prob, mdp.reward, mdp.terminal, mdp.goal, mdp.start,
+                      np.ascontiguousarray(policies, dtype=np.int64), np.ascontiguousarray(gammas),
+                      value, success)
+    undiscounted = gammas >= 1.0
+    if undiscounted.any():  # the rules for gamma = 1 (infinite values) live in policy_evaluation
+        value[undiscounted] = _from_start(mdp, policy_evaluation(mdp, policies[undiscounted], gamma=1.0))
+    if not mdp.goal.any():
+        success[:] = np.nan
+    return value, success
+
+
+def _from_start(mdp: TabularMDP, values: np.ndarray) -> np.ndarray:
+    """``sum_s start(s) values[:, s]`` over the start states only (``0 * inf`` is not 0)."""
+    live = mdp.start > 0
+    return values[:, live] @ mdp.start[live]
+
+
+def _success_probability(mdp: TabularMDP, policies: np.ndarray, dense: bool) -> np.ndarray:
+    """``P(ever entering a goal state)`` from each state, (c, S), for deterministic policies.
+
+    On the states that can reach a goal, ``x = P_pi x + b`` with ``b`` the one-step probability
+    of entering a goal; from each of them the chain leaves that set with positive probability
+    (at the latest by reaching the goal), so the system is non-singular.  Other states: 0.
+    """
+    next_state, prob, _ = _chains(mdp, policies, stochastic=False)
+    live = (prob > 0) & ~mdp.terminal[None, :, None]
+    (reach,) = _reaches(next_state, live, np.broadcast_to(mdp.goal, policies.shape)[None])
+    b = np.einsum("csk,csk->cs", prob, mdp.goal[next_state].astype(np.float64))
+    return _linear(next_state, prob, b, reach & ~mdp.terminal, mdp.terminal, 1.0, dense)

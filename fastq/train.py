@@ -23,6 +23,7 @@ from .envs import make
 from .grid import GridWorld
 from .mdp import as_mdp
 from .results import Result
+from .solve import greedy_metrics
 from .rng import EPISODES_LIMIT, SEED_LIMIT, stream_keys
 
 TIE_BREAKS = ("random", "first")
@@ -50,6 +51,7 @@ def train(
     exploration: str = "epsilon_greedy",
     temperature=1.0,
     planning_steps: int | None = None,
+    eval_every: int | None = None,
     seed=0,
     agent_ids=None,
     backend: str = "numba",
@@ -86,6 +88,13 @@ def train(
         Softmax temperature, ``> 0`` (used with ``exploration="softmax"``).
     planning_steps : int, >= 0, optional
         Dyna-Q's planning updates per real step (default 5; ``dyna_q`` only).
+    eval_every : int, >= 1, optional
+        Every ``eval_every`` episodes, evaluate every agent's current greedy policy exactly on
+        the model (:func:`fastq.solve.greedy_metrics`): its expected discounted return from
+        the start distribution (with the agent's ``gamma``) and, where the model has goal
+        states, its probability of ever reaching one.  Stored in ``extra`` as
+        ``eval_episodes`` (checkpoints,), ``eval_value`` and ``eval_success``
+        (agents, checkpoints).
     seed : int or (agents,) array of int, 0 <= seed < 2**64
         Root seed; results are a pure function of it (and of the other arguments).  An array
         gives every agent its own root seed.
@@ -128,6 +137,8 @@ def train(
     elif algo != "dyna_q":
         raise ValueError(f"planning_steps applies to algo='dyna_q' only, got algo={algo!r}")
     planning_steps = _validate.integer("planning_steps", planning_steps, low=0, high=MAX_PLANNING_STEPS)
+    if eval_every is not None:
+        eval_every = _validate.integer("eval_every", eval_every, low=1)
     visits = isinstance(alpha, algos.visits)
     tables = 1 + 2 * (algo == "double_q") + visits + 2 * (algo == "dyna_q") + (algo == "dyna_q")
     _validate.memory(
@@ -209,6 +220,11 @@ def train(
         arr.flags.writeable = False
     run = kernel(algo, backend)
     block = max(1, min(episodes, BLOCK_AGENT_STEPS // (agents * mdp.max_steps * (1 + planning_steps))))
+    stops = set(range(block, episodes, block)) | {episodes}
+    checkpoints = list(range(eval_every, episodes + 1, eval_every)) if eval_every else []
+    stops = sorted(stops | set(checkpoints))  # blocks end at every checkpoint
+    evaluations = []
+    eval_time = 0.0
 
     def arguments(start: int, stop: int) -> tuple:
         return (model, hyper, options, keys, start, stop, state, (returns, lengths, successes))
@@ -220,8 +236,7 @@ def train(
     started = time.perf_counter()
     with _config.threads(threads if backend == "numba" else 1) as n_threads:
         try:
-            for start in range(0, episodes, block):
-                stop = min(start + block, episodes)
+            for start, stop in zip([0, *stops[:-1]], stops):
                 snapshot = [a.copy() for a in state] if backend == "numpy" else None
                 try:
                     run(*arguments(start, stop))
@@ -236,6 +251,10 @@ def train(
                             a[:] = saved
                     raise
                 done = stop
+                if eval_every and stop % eval_every == 0:
+                    tic = time.perf_counter()
+                    evaluations.append(greedy_metrics(mdp, q, params["gamma"]))
+                    eval_time += time.perf_counter() - tic
                 if bar is not None:
                     bar.update(stop - start)
         except KeyboardInterrupt:
@@ -261,6 +280,7 @@ def train(
         "exploration": exploration,
         "planning_steps": planning_steps,
         "schedules": schedules,
+        "eval_every": eval_every,
         "agents": agents,
         "episodes": done,
         "episodes_requested": episodes,
@@ -278,6 +298,11 @@ def train(
     if double:
         q = (q_a + q_b) / 2.0  # halving is exact: same argmax and ties as the sum it acted on
     extra = {"q_a": q_a, "q_b": q_b} if double else {}
+    if eval_every:
+        extra["eval_episodes"] = np.array(checkpoints[: len(evaluations)], dtype=np.int64)
+        extra["eval_value"] = np.stack([v for v, _ in evaluations], axis=1) if evaluations else np.zeros((agents, 0))
+        extra["eval_success"] = np.stack([p for _, p in evaluations], axis=1) if evaluations else np.zeros((agents, 0))
+        meta["eval_time"] = eval_time  # included in wall_time
     return Result(q, returns, lengths, successes, params={k: np.array(v) for k, v in params.items()},
                   meta=meta, extra=extra)
 

@@ -245,3 +245,46 @@ def test_results_compare_by_identity():
     a = fastq.train("FrozenLake-4x4", agents=2, episodes=2, backend="numpy")
     b = fastq.train("FrozenLake-4x4", agents=2, episodes=2, backend="numpy")
     assert a == a and a != b
+
+
+# ----------------------------------------------------------------- exact metrics during training
+def test_eval_every_matches_policy_evaluation_of_the_greedy_policies():
+    env = fastq.make("FrozenLake-4x4")
+    gammas = np.array([0.9, 0.99, 1.0, 0.95, 0.9, 1.0])
+    res = fastq.train(env, agents=6, episodes=60, eval_every=20, gamma=gammas, seed=3, epsilon=0.3)
+    assert res.extra["eval_episodes"].tolist() == [20, 40, 60]
+    assert res.extra["eval_value"].shape == res.extra["eval_success"].shape == (6, 3)
+    # The last checkpoint is the end of training: the exact values of the final greedy policies.
+    policies = res.greedy_policy()
+    for i, g in enumerate(gammas):
+        v = fastq.policy_evaluation(env, policies[i], gamma=g)
+        assert res.extra["eval_value"][i, -1] == pytest.approx(v[0], abs=1e-12)
+    # Success = value of reaching the goal with reward 1 and gamma 1 (FrozenLake's own rewards).
+    np.testing.assert_allclose(res.extra["eval_success"][gammas == 1.0, -1],
+                               res.extra["eval_value"][gammas == 1.0, -1], atol=1e-12)
+    assert ((res.extra["eval_success"] >= 0) & (res.extra["eval_success"] <= 1 + 1e-12)).all()
+    assert 0 <= res.meta["eval_time"] <= res.meta["wall_time"]
+
+
+def test_eval_every_checkpoints_do_not_change_training():
+    kwargs = dict(agents=5, episodes=30, seed=8)
+    a = fastq.train("FrozenLake-4x4", eval_every=7, **kwargs)
+    b = fastq.train("FrozenLake-4x4", **kwargs)
+    assert_same(a, b)
+    assert a.extra["eval_episodes"].tolist() == [7, 14, 21, 28]
+
+
+def test_eval_every_without_goal_states_reports_nan_success():
+    mdp = fastq.make("CliffWalking").mdp
+    plain = fastq.TabularMDP(mdp.next_state, mdp.prob, mdp.reward, mdp.terminal, mdp.start, max_steps=200)
+    res = fastq.train(plain, agents=2, episodes=4, eval_every=2, gamma=0.9)
+    assert np.isnan(res.extra["eval_success"]).all() and np.isfinite(res.extra["eval_value"]).all()
+
+
+@pytest.mark.parametrize("bad, exc, pattern", [
+    (0, ValueError, r"^eval_every must be >= 1, got 0"),
+    (2.5, TypeError, r"^eval_every must be an integer, got 2.5"),
+])
+def test_eval_every_is_validated(bad, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        fastq.train("FrozenLake-4x4", agents=1, episodes=2, eval_every=bad)
