@@ -61,7 +61,7 @@ def test_invalid_schedules_are_refused(make, exc, pattern):
     (dict(epsilon=[0.1, "x", fastq.linear(1, 0, 3)]), TypeError, r"^epsilon entries must be numbers or schedules, got 'x' \(entry 1\)"),
     (dict(exploration="boltzmann"), ValueError, r"^exploration must be one of"),
     (dict(planning_steps=3), ValueError, r"^planning_steps applies to algo='dyna_q' only, got algo='q_learning'"),
-    (dict(algo="dyna_q", planning_steps=-1), ValueError, r"^planning_steps must be in the range 0 <= value <= 10000, got -1.0"),
+    (dict(algo="dyna_q", planning_steps=-1), ValueError, r"^planning_steps must be in the range 0 <= value <= 10000, got -1"),
     (dict(algo="dyna_q", planning_steps=1.5), TypeError, r"^planning_steps must be an integer, got 1.5"),
 ])
 def test_train_refuses_invalid_hyperparameters(kwargs, exc, pattern):
