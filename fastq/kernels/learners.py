@@ -47,7 +47,7 @@ from numba import njit, prange
 from .._config import JIT
 from ..rng import (SLOT_BOOTSTRAP_TIE, SLOT_COIN, SLOT_NOISE, SLOT_PLANNING, SLOT_RESET,
                    SLOT_TRANSITION)
-from .policy import act, act_call, expected_q, gaussian, greedy_call, max_q, sample_outcome, sample_start
+from .policy import act, act_call, expected_q, gaussian, greedy_action, max_q, sample_outcome, sample_start
 from .rng import bounded, draw, draw_index
 
 #: Algorithm codes (the ``algo`` entry of ``options``), in the order of :data:`fastq.algos.ALGORITHMS`.
@@ -154,7 +154,7 @@ def run_agent(algo, i, model, hyper, options, key, episode_start, episode_stop, 
                     upd, other = q_a, q_b
                 else:
                     upd, other = q_b, q_a
-                best = greedy_call(upd, i, s2, tie_random, key, base | _SLOT_BOOTSTRAP_TIE)
+                best = greedy_action(upd, i, s2, tie_random, key, base | _SLOT_BOOTSTRAP_TIE)
                 bootstrap = r + g * other[_u(i), _u(s2), _u(best)]
                 target = r if ends else bootstrap
                 u_sa = upd[_u(i), _u(s), _u(a)]
@@ -163,7 +163,7 @@ def run_agent(algo, i, model, hyper, options, key, episode_start, episode_stop, 
             else:
                 a2 = 0
                 if algo == SARSA:
-                    a2 = act_call(q, i, s2, softmax, eps, temp, tie_random, all_allowed, n_allowed,
+                    a2 = act(q, i, s2, softmax, eps, temp, tie_random, all_allowed, n_allowed,
                              allowed_actions, key, draw_index(e, t + 1, 0))
                     value = q[_u(i), _u(s2), _u(a2)]
                 elif algo == EXPECTED_SARSA:
@@ -187,7 +187,6 @@ def run_agent(algo, i, model, hyper, options, key, episode_start, episode_stop, 
         returns[i, e] = total
         lengths[i, e] = t
         successes[i, e] = goal[_u(s)]
-
 
 
 # One kernel per algorithm: a parallel loop over agents whose body is a call to a small function

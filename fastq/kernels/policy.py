@@ -133,14 +133,26 @@ def act(q, i, s, softmax, epsilon, temperature, tie_random, all_allowed, n_allow
     return epsilon_greedy(q, i, s, epsilon, tie_random, all_allowed, n_allowed, allowed_actions, key, base)
 
 
-#: :func:`act` as a call rather than inlined, for the paths off Q-learning's hot loop (SARSA's
-#: next action): numba's inlining copies the whole body, and compile time grows with each copy.
+#: :func:`act` as a call rather than inlined, for a path taken once per episode (SARSA's first
+#: action): numba's inlining copies the whole body, and compile time grows with each copy.
 act_call = njit(**JIT)(act.py_func)
-#: :func:`greedy_action` as a call (Double Q-learning's argmax in the next state).
-greedy_call = njit(**JIT)(greedy_action.py_func)
 
 
 @njit(**JIT)
+def softmax_expectation(q, i, s, temperature):
+    """``sum_a w_a q[i, s, a] / sum_a w_a`` with softmax weights (a call: it is off the hot path)."""
+    m = max_q(q, i, s)
+    total = 0.0
+    weighted = 0.0
+    for a in range(q.shape[2]):
+        v = q[_u(i), _u(s), _u(a)]
+        w = math.exp((v - m) / temperature)
+        total += w
+        weighted += w * v if w > 0.0 else 0.0
+    return weighted / total
+
+
+@njit(inline="always", **JIT)
 def expected_q(q, i, s, softmax, epsilon, temperature, n_allowed):
     """``sum_a pi(a | s) q[i, s, a]`` under the behaviour policy.
 
@@ -149,15 +161,7 @@ def expected_q(q, i, s, softmax, epsilon, temperature, n_allowed):
     ``sum_a w_a q_a / sum_a w_a``.  Sums run in action order.
     """
     if softmax:
-        m = max_q(q, i, s)
-        total = 0.0
-        weighted = 0.0
-        for a in range(q.shape[2]):
-            v = q[_u(i), _u(s), _u(a)]
-            w = math.exp((v - m) / temperature)
-            total += w
-            weighted += w * v if w > 0.0 else 0.0
-        return weighted / total
+        return softmax_expectation(q, i, s, temperature)
     acc = 0.0
     for a in range(q.shape[2]):
         v = q[_u(i), _u(s), _u(a)]

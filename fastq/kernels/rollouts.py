@@ -10,8 +10,8 @@ one running environment with its own random stream, described by one row of ``rn
         rng_state[i, 2]  step      steps taken in that episode, or NOT_STARTED before the
                                    stream's first reset
 
-Every draw follows the contract of :mod:`fastq.rng`, ``index = (episode << 32) | (step << 2) |
-slot``, exactly as the training kernels draw it:
+Every draw follows the contract of :mod:`fastq.rng`, ``index = draw_index(episode, step, slot)``,
+exactly as the training kernels draw it:
 
 - :func:`reset_batch` starts the next episode: ``episode += 1`` unless the stream has never been
   reset (``step == NOT_STARTED``), ``step = 0``, and the start state is drawn from slot RESET of
@@ -73,24 +73,6 @@ def _reset_one(start_cum, rng_state, i):
         rng_state[i, EPISODE] = episode
     rng_state[i, STEP] = _ZERO
     return sample_start(start_cum, rng_state[i, KEY], draw_index(episode, _ZERO, SLOT_RESET))
-
-
-@njit(inline="always", **JIT)
-def _step_one(next_state, cum_prob, reward, reward_std, terminal, max_steps, s, a, rng_state, i):
-    """One step of stream ``i`` from ``s`` with ``a``: ``(next state, reward, terminated, truncated)``."""
-    key = rng_state[i, KEY]
-    step = rng_state[i, STEP]
-    base = draw_index(rng_state[i, EPISODE], step, _ZERO)
-    k = sample_outcome(cum_prob, s, a, key, base | _SLOT_TRANSITION)
-    s2 = next_state[_u(s), _u(a), _u(k)]
-    r = reward[_u(s), _u(a), _u(k)]
-    std = reward_std[_u(s), _u(a)]
-    if std > 0.0:
-        r += std * gaussian(draw(key, base | _SLOT_NOISE))
-    step += _ONE
-    rng_state[i, STEP] = step
-    ends = terminal[_u(s2)]
-    return s2, r, ends, (not ends) and np.int64(step) >= max_steps
 
 
 @njit(inline="always", **JIT)
@@ -170,12 +152,25 @@ def step_batch(
         Outputs.
     """
     for i in range(states.shape[0]):
-        s2, r, ends, cut = _step_one(next_state, cum_prob, reward, reward_std, terminal, max_steps,
-                                     states[i], actions[i], rng_state, i)
+        # The step, written out here and in step_autoreset_batch: behind an inlined helper
+        # numba's code ran 5 times slower (40 ns instead of 8 per stream).
+        s, a = _u(states[i]), _u(actions[i])
+        key = rng_state[i, KEY]
+        step = rng_state[i, STEP]
+        base = draw_index(rng_state[i, EPISODE], step, _ZERO)
+        k = sample_outcome(cum_prob, s, a, key, base | _SLOT_TRANSITION)
+        s2 = next_state[s, a, _u(k)]
+        r = reward[s, a, _u(k)]
+        std = reward_std[s, a]
+        if std > 0.0:
+            r += std * gaussian(draw(key, base | _SLOT_NOISE))
+        step += _ONE
+        rng_state[i, STEP] = step
+        ends = terminal[_u(s2)]
         next_states[i] = s2
         rewards[i] = r
         terminated[i] = ends
-        truncated[i] = cut
+        truncated[i] = (not ends) and np.int64(step) >= max_steps
 
 
 @njit(**JIT)
@@ -287,8 +282,20 @@ def step_autoreset_batch(
             terminated[i] = False
             truncated[i] = False
             continue
-        s2, r, ends, cut = _step_one(next_state, cum_prob, reward, reward_std, terminal, max_steps,
-                                     states[i], actions[i], rng_state, i)
+        s, a = _u(states[i]), _u(actions[i])  # the step of step_batch
+        key = rng_state[i, KEY]
+        step = rng_state[i, STEP]
+        base = draw_index(rng_state[i, EPISODE], step, _ZERO)
+        k = sample_outcome(cum_prob, s, a, key, base | _SLOT_TRANSITION)
+        s2 = next_state[s, a, _u(k)]
+        r = reward[s, a, _u(k)]
+        std = reward_std[s, a]
+        if std > 0.0:
+            r += std * gaussian(draw(key, base | _SLOT_NOISE))
+        step += _ONE
+        rng_state[i, STEP] = step
+        ends = terminal[_u(s2)]
+        cut = (not ends) and np.int64(step) >= max_steps
         rewards[i] = r
         terminated[i] = ends
         truncated[i] = cut
