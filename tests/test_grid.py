@@ -8,6 +8,7 @@ import pytest
 
 import fastq
 from fastq import GridWorld, TabularMDP
+from fastq.rng import MAX_STEPS_LIMIT
 
 L, D, R, U = 0, 1, 2, 3  # default action order "LDRU"
 
@@ -227,9 +228,9 @@ def test_max_steps_explicit():
     assert env.max_steps == 7 and env.mdp.max_steps == 7
 
 
-@pytest.mark.parametrize("max_steps", [0, 2**30 + 1])
+@pytest.mark.parametrize("max_steps", [0, MAX_STEPS_LIMIT + 1])
 def test_max_steps_out_of_range(max_steps):
-    with pytest.raises(ValueError, match="max_steps must be in the range 1 <= value <= 1073741824"):
+    with pytest.raises(ValueError, match=f"max_steps must be in the range 1 <= value <= {MAX_STEPS_LIMIT}"):
         GridWorld(OPEN, max_steps=max_steps)
 
 
@@ -359,13 +360,13 @@ def test_slip_not_a_number(slip):
 
 @pytest.mark.parametrize("actions", ["LDRX", "LLDR", "", "ldru"])
 def test_bad_actions(actions):
-    with pytest.raises(ValueError, match="actions must be a string of distinct moves from 'LDRU'"):
+    with pytest.raises(ValueError, match="actions must be a string of distinct moves from 'LDRUQEZC'"):
         GridWorld(OPEN, actions=actions)
 
 
 @pytest.mark.parametrize("actions", [4, ["L", "D"]])
 def test_actions_not_a_string(actions):
-    with pytest.raises(TypeError, match="actions must be a string of moves from 'LDRU'"):
+    with pytest.raises(TypeError, match="actions must be a string of moves from 'LDRUQEZC'"):
         GridWorld(OPEN, actions=actions)
 
 
@@ -417,3 +418,242 @@ def test_reachability_scales_to_many_start_cells():
     rows = ["S" * 100] * 99 + ["S" * 99 + "G"]
     env = GridWorld(rows)
     assert env.mdp.start.max() == 1 / 9999
+
+
+# ---------------------------------------------------------------------------- king's moves
+KINGS_ORDER = "LDRUQEZC"  # fastq.grid.KINGS
+UL, UR, DL, DR = 4, 5, 6, 7  # the diagonals in that order
+
+
+def test_kings_constants():
+    assert fastq.grid.KINGS == KINGS_ORDER and fastq.grid.COMPASS == "LDRU"
+    env = GridWorld(OPEN, actions=KINGS_ORDER)
+    assert env.action_names == ("left", "down", "right", "up", "up-left", "up-right", "down-left", "down-right")
+    assert env.mdp.shape == (25, 8, 1)
+
+
+def test_diagonal_moves():
+    env = GridWorld(OPEN, actions=KINGS_ORDER, step_reward=-1.0)
+    expected = {L: 11, D: 17, R: 13, U: 7, UL: 6, UR: 8, DL: 16, DR: 18}
+    for a, nxt in expected.items():
+        assert outcomes(env.mdp, CENTER, a) == {(nxt, -1.0): 1.0}
+
+
+def test_diagonal_into_edge_or_wall_stays_in_place():
+    env = GridWorld(["S.#", "...", "..G"], actions="QECZ")
+    # from (0, 0): up-left and up-right leave the map (no sliding along the edge)
+    assert outcomes(env.mdp, 0, 0) == {(0, 0.0): 1.0}
+    assert outcomes(env.mdp, 0, 1) == {(0, 0.0): 1.0}
+    # from (1, 1): up-right is the wall at (0, 2); down-right the goal
+    assert outcomes(env.mdp, 4, 1) == {(4, 0.0): 1.0}
+    assert outcomes(env.mdp, 4, 2) == {(8, 1.0): 1.0}
+
+
+def test_diagonal_slip_goes_to_the_diagonals_at_right_angles():
+    env = GridWorld(OPEN, actions=KINGS_ORDER, slip=0.2)
+    # up-right (-1, +1): clockwise on the map is down-right, counter-clockwise up-left
+    assert outcomes(env.mdp, CENTER, UR) == {(8, 0.0): 0.8, (18, 0.0): (1 - 0.8) / 2, (6, 0.0): (1 - 0.8) / 2}
+    assert env.mdp.next_state[CENTER, UR].tolist() == [8, 18, 6]
+
+
+def test_render_diagonal_arrows():
+    env = GridWorld(["S.G"], actions=KINGS_ORDER)
+    assert env.render([4, 7, 0]) == "\u2196\u2198G"
+    assert env.render([5, 6, 0]) == "\u2197\u2199G"
+
+
+# ---------------------------------------------------------------------------- uniform slip
+def test_uniform_slip_spreads_over_the_other_actions():
+    env = GridWorld(OPEN, slip=Fraction(1, 3), slip_mode="uniform")
+    out = outcomes(env.mdp, CENTER, L)
+    # Sutton, Precup & Singh (1999): 2/3 intended, 1/9 to each of the other three moves
+    assert out == {(11, 0.0): 2 / 3, (17, 0.0): pytest.approx(1 / 9, rel=1e-15),
+                   (13, 0.0): pytest.approx(1 / 9, rel=1e-15), (7, 0.0): pytest.approx(1 / 9, rel=1e-15)}
+    # intended first, then the others in action order
+    assert env.mdp.next_state[CENTER, L].tolist() == [11, 17, 13, 7]
+    np.testing.assert_allclose(env.mdp.prob.sum(axis=2), 1.0, rtol=0, atol=1e-15)
+
+
+def test_uniform_slip_over_a_subset_and_kings():
+    env = GridWorld(["S...G"], slip=0.5, slip_mode="uniform", actions="RL")
+    assert outcomes(env.mdp, 2, 0) == {(3, 0.0): 0.5, (1, 0.0): 0.5}
+    kings = GridWorld(OPEN, slip=0.7, slip_mode="uniform", actions=KINGS_ORDER)
+    out = outcomes(kings.mdp, CENTER, UR)
+    assert len(out) == 8 and out[(8, 0.0)] == pytest.approx(0.3, rel=1e-15)
+    assert all(p == pytest.approx(0.1, rel=1e-14) for key, p in out.items() if key != (8, 0.0))
+
+
+def test_uniform_slip_merges_at_edges():
+    env = GridWorld(["S.", ".G"], slip=Fraction(1, 3), slip_mode="uniform")
+    # top-left corner, up: the intended move, left (1/9) and up all stay
+    out = outcomes(env.mdp, 0, U)
+    assert out[(0, 0.0)] == pytest.approx(2 / 3 + 1 / 9, rel=1e-15)
+    assert out[(2, 0.0)] == pytest.approx(1 / 9, rel=1e-15) and out[(1, 0.0)] == pytest.approx(1 / 9, rel=1e-15)
+
+
+def test_uniform_slip_needs_two_actions():
+    with pytest.raises(ValueError, match=r"slip_mode='uniform' spreads the slip over the other actions, but actions='R'"):
+        GridWorld(["SG"], actions="R", slip=0.1, slip_mode="uniform")
+    assert GridWorld(["SG"], actions="R", slip_mode="uniform").mdp.n_outcomes == 1  # no slip: fine
+
+
+@pytest.mark.parametrize("mode", ["sides", "", None, 1])
+def test_bad_slip_mode(mode):
+    with pytest.raises(ValueError, match=r"slip_mode must be one of 'perpendicular', 'uniform', got"):
+        GridWorld(OPEN, slip_mode=mode)
+
+
+# ---------------------------------------------------------------------------- wind
+WINDY = (
+    ".....",
+    ".....",
+    ".....",
+    "S...G",
+)
+
+
+def test_wind_pushes_up_by_the_column_being_left():
+    env = GridWorld(WINDY, wind=[0, 1, 2, 0, 0], step_reward=-1.0)
+    m = env.mdp
+    # from (3, 0) (no wind) right into column 1: the wind of column 0 counts, none
+    assert outcomes(m, env.state(3, 0), R) == {(env.state(3, 1), -1.0): 1.0}
+    # from (3, 1) (wind 1) right into column 2 (wind 2): pushed 1 up, into column 2
+    assert outcomes(m, env.state(3, 1), R) == {(env.state(2, 2), -1.0): 1.0}
+    # from (3, 2) (wind 2) left: two up in column 1
+    assert outcomes(m, env.state(3, 2), L) == {(env.state(1, 1), -1.0): 1.0}
+    # from (3, 2) down (blocked by the edge), then two up
+    assert outcomes(m, env.state(3, 2), D) == {(env.state(1, 2), -1.0): 1.0}
+    # from (2, 2) up: one for the move, two for the wind
+    assert outcomes(m, env.state(2, 2), U) == {(env.state(0, 2), -1.0): 1.0}
+
+
+def test_wind_stops_at_the_top_edge_and_under_walls():
+    env = GridWorld(["..#..", ".....", "S...G"], wind=[3, 0, 3, 0, 0])
+    assert outcomes(env.mdp, env.state(2, 0), U) == {(env.state(0, 0), 0.0): 1.0}  # edge
+    # leaving column 0 to the right into column 1: the wind of column 0 (3) blows in column 1
+    assert outcomes(env.mdp, env.state(2, 0), R) == {(env.state(0, 1), 0.0): 1.0}
+    # in column 2 the wall at (0, 2) stops the wind at row 1
+    assert outcomes(env.mdp, env.state(2, 2), U) == {(env.state(1, 2), 0.0): 1.0}
+    assert outcomes(env.mdp, env.state(2, 1), R) == {(env.state(2, 2), 0.0): 1.0}  # no wind in column 1
+
+
+def test_only_the_final_cell_counts():
+    # right from (2, 1) to (2, 2); the wind of column 1 (2) carries the agent over the hole at
+    # (1, 2) into the goal at (0, 2): only the goal counts
+    env = GridWorld(["..G", "..H", "S.."], wind=[0, 2, 0], hole_reward=-5.0)
+    assert outcomes(env.mdp, env.state(2, 1), R) == {(env.state(0, 2), 1.0): 1.0}
+    # the move enters the goal, the wind blows the agent out of it: no success
+    env = GridWorld(["...", "SG.", "..."], wind=[1, 0, 0], step_reward=-1.0)
+    assert outcomes(env.mdp, env.state(1, 0), R) == {(env.state(0, 1), -1.0): 1.0}
+    assert not env.mdp.terminal[env.state(0, 1)]
+
+
+def test_stochastic_wind_varies_by_one_where_it_blows():
+    env = GridWorld(WINDY, wind=[0, 1, 2, 0, 0], stochastic_wind=True)
+    m = env.mdp
+    third = 1.0 / 3.0
+    # column 2 (wind 2): 2, 3 or 1 cells up after moving left into column 1
+    assert outcomes(m, env.state(3, 2), L) == {(env.state(1, 1), 0.0): third, (env.state(0, 1), 0.0): third,
+                                               (env.state(2, 1), 0.0): third}
+    assert m.next_state[env.state(3, 2), L].tolist() == [env.state(1, 1), env.state(0, 1), env.state(2, 1)]
+    # column 1 (wind 1): 1, 2 or 0
+    assert outcomes(m, env.state(3, 1), U) == {(env.state(1, 1), 0.0): third, (env.state(0, 1), 0.0): third,
+                                               (env.state(2, 1), 0.0): third}
+    # column 0 (no wind): deterministic
+    assert outcomes(m, env.state(3, 0), R) == {(env.state(3, 1), 0.0): 1.0}
+    # near the top, the three winds all end at the edge: one merged outcome
+    assert outcomes(m, env.state(1, 2), R) == {(env.state(0, 3), 0.0): pytest.approx(1.0, abs=1e-15)}
+    np.testing.assert_allclose(m.prob.sum(axis=2), 1.0, rtol=0, atol=1e-15)
+
+
+def test_stochastic_wind_with_slip_multiplies():
+    env = GridWorld(WINDY, wind=[0, 0, 2, 0, 0], stochastic_wind=True, slip=0.2)
+    out = outcomes(env.mdp, env.state(3, 2), U)
+    assert sum(out.values()) == pytest.approx(1.0, abs=1e-15)
+    # intended up, then wind 2: row 0 (3 - 1 - 2), also for wind 3 (edge); wind 1: row 1
+    assert out[(env.state(0, 2), 0.0)] == pytest.approx(0.8 * 2 / 3, rel=1e-15)
+    assert out[(env.state(1, 2), 0.0)] == pytest.approx(0.8 / 3, rel=1e-15)
+
+
+def test_reachability_accounts_for_wind():
+    # the goal above the start is reachable only by the wind: "right" is blocked by the edge
+    env = GridWorld(["G", "S"], actions="R", wind=[1])
+    assert outcomes(env.mdp, 1, 0) == {(0, 1.0): 1.0}
+    with pytest.raises(ValueError, match="no goal can be reached from the start cell at row 1, column 0"):
+        GridWorld(["G", "S"], actions="R")
+    # a wind of 2 everywhere keeps the agent in the top row: the goal below is out of reach
+    with pytest.raises(ValueError, match=r"no goal can be reached from the start cell at row 0, column 0 "
+                                         r"\(walls, holes, cliffs or the wind cut it off\)"):
+        GridWorld(["S..", "...", "..G"], wind=[2, 2, 2])
+
+
+def test_wind_options_round_trip_and_replace():
+    env = GridWorld(WINDY, wind=np.array([0, 1, 2, 0, 0]), stochastic_wind=True, actions=KINGS_ORDER)
+    assert env.wind == (0, 1, 2, 0, 0) and all(type(w) is int for w in env.wind)
+    options = env.options()
+    assert options["wind"] == [0, 1, 2, 0, 0] and options["stochastic_wind"] is True
+    again = GridWorld(**options)
+    assert again == env
+    np.testing.assert_array_equal(again.mdp.prob, env.mdp.prob)
+    np.testing.assert_array_equal(again.mdp.next_state, env.mdp.next_state)
+    calm = env.replace(wind=None, stochastic_wind=False)
+    assert calm == GridWorld(WINDY, actions=KINGS_ORDER) and calm.mdp.n_outcomes == 1
+    assert GridWorld(**GridWorld(OPEN).options()).wind is None
+
+
+@pytest.mark.parametrize(
+    "wind, error, message",
+    [
+        ([0, 1], ValueError, r"wind must have one entry per column \(5\), got 2 entries"),
+        ([0, 1, 2, 0, 0, 1], ValueError, r"wind must have one entry per column \(5\), got 6 entries"),
+        ([0, -1, 0, 0, 0], ValueError, r"wind must hold integers >= 0 \(the wind blows up\), got -1 in column 1"),
+        ([0, 1.0, 0, 0, 0], TypeError, r"wind must hold integers, got 1.0 in column 1"),
+        ([0, True, 0, 0, 0], TypeError, r"wind must hold integers, got True in column 1"),
+        ("01200", TypeError, r"wind must be a sequence of 5 non-negative integers \(one per column\)"),
+        (3, TypeError, r"wind must be a sequence of 5 non-negative integers"),
+        (np.zeros((1, 5), dtype=int), ValueError, r"wind must have one entry per column"),
+    ],
+)
+def test_bad_wind(wind, error, message):
+    with pytest.raises(error, match=message):
+        GridWorld(WINDY, wind=wind)
+
+
+def test_bad_stochastic_wind():
+    with pytest.raises(TypeError, match=r"stochastic_wind must be True or False, got 1"):
+        GridWorld(WINDY, wind=[0] * 5, stochastic_wind=1)
+    with pytest.raises(ValueError, match=r"stochastic_wind=True needs a wind \(one integer per column\)"):
+        GridWorld(WINDY, stochastic_wind=True)
+
+
+# ---------------------------------------------------------------------------- cliff modes
+def test_cliff_terminate_ends_the_episode():
+    env = GridWorld(["...", "SCG"], step_reward=-1.0, cliff_reward=-50.0, cliff="terminate")
+    mdp = env.mdp
+    np.testing.assert_array_equal(mdp.terminal, [False, False, False, False, True, True])
+    np.testing.assert_array_equal(mdp.goal, [False, False, False, False, False, True])
+    assert outcomes(mdp, 3, R) == {(4, -50.0): 1.0}
+    assert outcomes(mdp, 1, D) == {(4, -50.0): 1.0}
+    for a in range(4):
+        assert outcomes(mdp, 4, a) == {(4, 0.0): 1.0}  # absorbing, never read
+    reset = GridWorld(["...", "SCG"], step_reward=-1.0, cliff_reward=-50.0)
+    assert reset.cliff == "reset" and outcomes(reset.mdp, 3, R) == {(3, -50.0): 1.0}
+
+
+def test_cliff_terminate_with_slip_keeps_the_cliff_outcome_apart():
+    env = GridWorld(["SCG", "..."], slip=0.2, step_reward=-1.0, cliff="terminate")
+    out = outcomes(env.mdp, 0, U)
+    assert out == {(0, -1.0): pytest.approx(0.9, rel=1e-15), (1, -100.0): (1.0 - 0.8) / 2.0}
+
+
+@pytest.mark.parametrize("cliff", ["end", "Reset", None])
+def test_bad_cliff_mode(cliff):
+    with pytest.raises(ValueError, match=r"cliff must be one of 'reset', 'terminate', got"):
+        GridWorld(OPEN, cliff=cliff)
+
+
+def test_all_options_round_trip():
+    env = GridWorld(["S.C", "..G"], slip="1/4", slip_mode="uniform", cliff="terminate", wind=[1, 0, 0],
+                    actions="URDLE", max_steps=33, name="x")
+    assert GridWorld(**env.options()) == env
+    assert set(env.options()) == {f.name for f in dataclasses.fields(GridWorld) if f.init}

@@ -381,3 +381,145 @@ def test_env_wrong_type(env):
 def test_env_unknown_name():
     with pytest.raises(ValueError, match=r"unknown environment 'FrozenLake-5x5'"):
         fastq.value_iteration("FrozenLake-5x5")
+
+
+# ------------------------------------------------------------------------- stochastic policies
+
+
+def one_hot(policies: np.ndarray, A: int) -> np.ndarray:
+    return np.eye(A)[policies]
+
+
+def test_stochastic_one_hot_equals_deterministic(path):
+    env = fastq.make("FrozenLake-8x8")
+    policies = np.random.default_rng(4).integers(0, 4, size=(3, 64))
+    det = fastq.policy_evaluation(env, policies, gamma=0.95)
+    sto = fastq.policy_evaluation(env, one_hot(policies, 4), gamma=0.95)
+    assert sto.shape == (3, 64)
+    np.testing.assert_allclose(sto, det, rtol=0, atol=1e-12)
+    single = fastq.policy_evaluation(env, one_hot(policies[1], 4), gamma=0.95)
+    assert single.shape == (64,)
+    np.testing.assert_allclose(single, det[1], rtol=0, atol=1e-12)
+
+
+def test_stochastic_policy_solves_the_mixed_bellman_equation(path):
+    mdp = fastq.make("FrozenLake-8x8").mdp
+    probs = np.random.default_rng(5).dirichlet(np.ones(4), size=(2, 64))
+    values = fastq.policy_evaluation(mdp, probs, gamma=0.9)
+    P, R = mdp.to_dense()
+    r = (P * R).sum(axis=2)
+    for pi, v in zip(probs, values):
+        bellman = (pi * r).sum(axis=1) + 0.9 * np.einsum("sa,sat,t->s", pi, P, v)
+        tol = 1e-10 if path == "dense" else 1e-9
+        assert np.abs(v - bellman)[~mdp.terminal].max() < tol
+    assert (values[:, mdp.terminal] == 0).all()
+
+
+def test_stochastic_gamma_zero_is_the_expected_reward():
+    # at gamma = 0, v_pi(s) = r_pi(s) = sum_a pi(a | s) r(s, a)
+    mdp = fastq.make("CliffWalking").mdp
+    pi = np.full((48, 4), 0.25)
+    v = fastq.policy_evaluation(mdp, pi, gamma=0.0)
+    np.testing.assert_allclose(v[~mdp.terminal], mdp.expected_reward[~mdp.terminal].mean(axis=1), rtol=0, atol=1e-15)
+
+
+def test_stochastic_undiscounted_rules(path):
+    # "up" with probability 1 never ends an episode on CliffWalking: -inf, as the int policy
+    up = np.zeros((48, 4))
+    up[:, CW_UP] = 1.0
+    v = fastq.policy_evaluation("CliffWalking", up, gamma=1.0)
+    assert np.isneginf(v[:47]).all() and v[47] == 0.0
+    # the equiprobable policy ends every episode: finite everywhere (S&B Figure 4.1)
+    v = fastq.policy_evaluation("Gridworld-4x4", np.full((16, 4), 0.25), gamma=1.0)
+    assert np.isfinite(v).all() and v[1] == pytest.approx(-14.0, abs=1e-9) and v[3] == pytest.approx(-22.0, abs=1e-9)
+    # a zero-reward loop entered with probability 1/2 is 0, the other branch pays -1 then ends
+    mdp = TabularMDP(
+        next_state=[[[1], [2]], [[1], [1]], [[2], [2]]], prob=np.ones((3, 2, 1)),
+        reward=[[[0.0], [-1.0]], [[0.0], [0.0]], [[0.0], [0.0]]],
+        terminal=[False, False, True], start=[1.0, 0.0, 0.0],
+    )
+    v = fastq.policy_evaluation(mdp, [[0.5, 0.5], [1.0, 0.0], [0.0, 0.0]], gamma=1.0)
+    np.testing.assert_allclose(v, [-0.5, 0.0, 0.0], rtol=0, atol=1e-12)
+
+
+def test_stochastic_terminal_rows_are_ignored():
+    env = fastq.make("FrozenLake-4x4")
+    pi = np.full((16, 4), 0.25)
+    odd = pi.copy()
+    odd[env.mdp.terminal] = [7.0, 0.0, 0.0, 0.0]  # not a distribution, but never used
+    np.testing.assert_array_equal(fastq.policy_evaluation(env, odd), fastq.policy_evaluation(env, pi))
+    assert odd[5, 0] == 7.0  # the caller's array is not modified
+
+
+def test_stochastic_policies_in_chunks(monkeypatch):
+    env = fastq.make("FrozenLake-4x4")
+    probs = np.random.default_rng(6).dirichlet(np.ones(4), size=(5, 16))
+    whole = fastq.policy_evaluation(env, probs, gamma=0.99)
+    monkeypatch.setattr(solve, "CHUNK_BYTES", 1)
+    np.testing.assert_allclose(fastq.policy_evaluation(env, probs, gamma=0.99), whole, rtol=0, atol=1e-13)
+
+
+def test_stochastic_policy_on_a_masked_model():
+    mdp = fastq.make("MaxBias", n_actions_b=4)
+    pi = mdp.allowed / mdp.n_allowed[:, None]  # uniform over the allowed actions
+    v = fastq.policy_evaluation(mdp, pi, gamma=1.0)
+    np.testing.assert_allclose(v, [0.5 * 0.0 + 0.5 * -0.1, -0.1, 0.0], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(fastq.policy_evaluation(mdp, np.array([[0, 0, 0], [1, 3, 0]]), gamma=1.0),
+                               [[0.0, -0.1, 0.0], [-0.1, -0.1, 0.0]], rtol=0, atol=1e-15)
+
+
+def test_policy_may_not_use_disallowed_actions():
+    mdp = fastq.make("MaxBias", n_actions_b=4)
+    with pytest.raises(ValueError, match=r"policy takes action 3 in state 0 \(policy 0\), which the model does "
+                                         r"not allow there; allowed actions: \[0, 1\]"):
+        fastq.policy_evaluation(mdp, np.array([3, 0, 0]))
+    pi = mdp.allowed / mdp.n_allowed[:, None]
+    pi[0] = [0.5, 0.25, 0.25, 0.0]
+    with pytest.raises(ValueError, match=r"policy gives probability 0.25 to action 2 in state 0 \(index \(0, 2\)\), "
+                                         r"which the model does not allow there; allowed actions: \[0, 1\]"):
+        fastq.policy_evaluation(mdp, pi)
+    with pytest.raises(ValueError, match=r"index \(1, 0, 2\)"):
+        fastq.policy_evaluation(mdp, np.stack([mdp.allowed / mdp.n_allowed[:, None], pi]))
+    # actions in the terminal state are ignored
+    assert fastq.policy_evaluation(mdp, np.array([0, 0, 3]))[0] == 0.0
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        ((3, 1, -0.25), r"policy must hold probabilities \(finite, >= 0\), got -0.25 at index \(3, 1\)"),
+        ((3, 1, np.nan), r"policy must hold probabilities \(finite, >= 0\), got nan at index \(3, 1\)"),
+        ((3, 1, 0.5), r"policy: the action probabilities of every non-terminal state must sum to 1 within 1e-09, "
+                      r"got 1.25 for state 3"),
+    ],
+)
+def test_stochastic_policy_bad_values(edit, message):
+    pi = np.full((16, 4), 0.25)
+    s, a, value = edit
+    pi[s, a] = value
+    with pytest.raises(ValueError, match=message):
+        fastq.policy_evaluation("FrozenLake-4x4", pi)
+
+
+def test_stochastic_policy_batch_errors_name_the_agent():
+    pi = np.full((2, 16, 4), 0.25)
+    pi[1, 6] = [0.0, 0.0, 0.0, 0.5]
+    with pytest.raises(ValueError, match=r"sum to 1 within 1e-09, got 0.5 for state \(1, 6\)"):
+        fastq.policy_evaluation("FrozenLake-4x4", pi)
+
+
+def test_stochastic_policy_sum_tolerance():
+    pi = np.full((16, 4), 0.25)
+    pi[0, 0] += 5e-10
+    fastq.policy_evaluation("FrozenLake-4x4", pi)  # within 1e-9
+    pi[0, 0] += 1e-9
+    with pytest.raises(ValueError, match="must sum to 1 within 1e-09"):
+        fastq.policy_evaluation("FrozenLake-4x4", pi)
+
+
+@pytest.mark.parametrize("shape", [(16,), (16, 3), (4, 16), (2, 16, 5), (1, 2, 16, 4)])
+def test_float_policy_of_the_wrong_shape(shape):
+    with pytest.raises(TypeError, match=rf"policy must be an array of integer actions, got dtype float64 with shape "
+                                        rf"\({', '.join(map(str, shape))},?\); action probabilities need shape "
+                                        r"\(16, 4\) or \(agents, 16, 4\)"):
+        fastq.policy_evaluation("FrozenLake-4x4", np.zeros(shape))
