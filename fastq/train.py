@@ -218,7 +218,8 @@ def train(
                int(bool((mdp.reward_std > 0).any())), int(mdp.all_allowed), planning_steps)
     for arr in (keys, alpha_table, alpha_row, alpha_power, eps_table, eps_row, temp_table, temp_row):
         arr.flags.writeable = False
-    run = kernel(algo, backend)
+    plain = not (options[0] or options[2] or options[3]) and options[4]
+    run = kernel(algo, backend, plain)
     block = max(1, min(episodes, BLOCK_AGENT_STEPS // (agents * mdp.max_steps * (1 + planning_steps))))
     stops = set(range(block, episodes, block)) | {episodes}
     checkpoints = list(range(eval_every, episodes + 1, eval_every)) if eval_every else []

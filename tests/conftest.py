@@ -64,7 +64,7 @@ def interrupt_kernel(monkeypatch):
     real_kernel = module.kernel
 
     def install(n: int, when: str) -> None:
-        monkeypatch.setattr(module, "kernel", lambda algo, backend: _InterruptAfter(real_kernel(algo, backend), n, when))
+        monkeypatch.setattr(module, "kernel", lambda *args: _InterruptAfter(real_kernel(*args), n, when))
 
     return install
 

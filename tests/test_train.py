@@ -192,13 +192,13 @@ def test_progress_bar(capsys):
 
 
 def test_warmup_compiles_the_kernel():
-    from fastq.kernels import q_learning
+    from fastq.kernels.learners import q_learning_plain
 
     fastq.warmup()
-    assert len(q_learning.overloads) == 1  # one compiled signature, shared by every call
+    assert len(q_learning_plain.overloads) == 1  # one compiled signature, shared by every call
     fastq.train("CliffWalking", agents=2, episodes=2, alpha=[0.1, 0.2])
     fastq.train(fastq.GridWorld(["S.G"]), agents=1, episodes=1)
-    assert len(q_learning.overloads) == 1
+    assert len(q_learning_plain.overloads) == 1
 
 
 def greedy_path_length(mdp, policy, limit=100):
@@ -264,6 +264,30 @@ def test_eval_every_matches_policy_evaluation_of_the_greedy_policies():
                                res.extra["eval_value"][gammas == 1.0, -1], atol=1e-12)
     assert ((res.extra["eval_success"] >= 0) & (res.extra["eval_success"] <= 1 + 1e-12)).all()
     assert 0 <= res.meta["eval_time"] <= res.meta["wall_time"]
+
+
+def test_plain_q_learning_kernel_equals_the_general_one():
+    # train() runs plain Q-learning (epsilon-greedy, no visits, noise or mask) on a specialised
+    # kernel; the general kernel must give the same numbers on the same arguments.
+    import fastq.kernels as kernels
+    from fastq.kernels.learners import q_learning_plain
+
+    calls = []
+    real = train_module.kernel
+
+    def spy(algo, backend, plain=False):
+        calls.append(plain)
+        return real(algo, backend, plain)
+
+    kwargs = dict(agents=9, episodes=25, seed=2, alpha=fastq.linear(0.5, 0.1, 20), epsilon=[0.1, 0.2, 0.3] * 3)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(train_module, "kernel", spy)
+        plain = fastq.train("CliffWalking", **kwargs)
+        patch.setattr(train_module, "kernel", lambda algo, backend, plain=False: kernels.q_learning)
+        general = fastq.train("CliffWalking", **kwargs)
+    assert calls == [True]
+    assert_same(plain, general)
+    assert q_learning_plain.overloads and kernels.q_learning.overloads
 
 
 def test_eval_every_checkpoints_do_not_change_training():
