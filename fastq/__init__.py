@@ -19,11 +19,16 @@ from .train import train, warmup
 
 
 def __getattr__(name):
-    # fastq.from_gymnasium resolves on first use: ``import fastq`` never imports gymnasium.
+    # fastq.from_gymnasium (and fastq.gym, fastq.core) resolve on first use: ``import fastq``
+    # never imports gymnasium.
     if name == "from_gymnasium":
         from .gym import from_gymnasium
 
         return from_gymnasium
+    if name in ("gym", "core"):
+        import importlib
+
+        return importlib.import_module(f"fastq.{name}")
     raise AttributeError(f"module 'fastq' has no attribute {name!r}")
 
 
@@ -36,22 +41,32 @@ def _register_gymnasium_ids() -> None:
     import sys
 
     if "gymnasium" in sys.modules:
-        importlib.import_module("fastq.gym")
+        try:
+            importlib.import_module("fastq.gym")
+        except Exception:  # never break ``import fastq``; ``import fastq.gym`` shows the error
+            pass
         return
 
     class _AfterGymnasium(importlib.abc.MetaPathFinder):
+        searching = False
+
         def find_spec(self, fullname, path=None, target=None):
-            if fullname != "gymnasium":
+            if fullname != "gymnasium" or self.searching:
                 return None
-            sys.meta_path.remove(self)  # one shot; also keeps the search below from finding us
-            spec = importlib.util.find_spec(fullname)
+            self.searching = True  # let the other finders locate gymnasium
+            try:
+                spec = importlib.util.find_spec(fullname)
+            finally:
+                self.searching = False
             loader = getattr(spec, "loader", None)
             if loader is None or not hasattr(loader, "exec_module"):
                 return spec
+            run = loader.exec_module
 
-            def exec_module(module, _run=loader.exec_module):
-                _run(module)
-                del loader.exec_module  # back to the class's method
+            def exec_module(module):
+                run(module)
+                if self in sys.meta_path:
+                    sys.meta_path.remove(self)
                 try:
                     importlib.import_module("fastq.gym")  # registers the ids
                 except Exception:  # never break gymnasium's own import

@@ -371,6 +371,7 @@ class SweepResult:
         self.chunk_meta: list = [None] * len(manifest["chunks"])
         self.meta = dict(meta or {})
         self._data: dict = {}
+        self._shared: dict = {}  # group -> per-run arrays of Result.extra (not per agent)
         self._cell_group = np.empty(C, dtype=np.int64)
         for g, group in enumerate(manifest["groups"]):
             self._cell_group[group["cells"]] = g
@@ -447,6 +448,9 @@ class SweepResult:
     def _put_chunk(self, chunk: int, payload: dict) -> None:
         cells, seeds = self._pairs(chunk)
         for name, values in payload["arrays"].items():
+            if name.startswith("shared."):
+                self._shared.setdefault(self.manifest["chunks"][chunk][0], {})[name[7:]] = np.asarray(values)
+                continue
             if np.shape(values)[:1] != (cells.size,):
                 raise ValueError(f"chunk {chunk}: array {name!r} has shape {np.shape(values)}, "
                                  f"expected {cells.size} agents first")
@@ -462,6 +466,8 @@ class SweepResult:
                 arrays[name] = np.stack([current[c][s] for c, s in zip(cells, seeds)])
             else:
                 arrays[name] = current[cells, seeds]
+        group = self.manifest["chunks"][chunk][0]
+        arrays.update({f"shared.{k}": v for k, v in self._shared.get(group, {}).items()})
         return {"arrays": arrays, "meta": self.chunk_meta[chunk]}
 
     def _stacked(self, name: str) -> np.ndarray:
@@ -496,8 +502,10 @@ class SweepResult:
 
     @property
     def extra(self) -> dict:
-        """Algorithm-specific arrays (``Result.extra``) as ``(cells, seeds, ...)`` arrays, or
-        lists of per-cell ``(seeds, ...)`` arrays where cells differ in shape."""
+        """Algorithm-specific per-agent arrays (``Result.extra``: Double Q-learning's tables,
+        ``eval_every``'s evaluations) as ``(cells, seeds, ...)`` arrays, or lists of per-cell
+        ``(seeds, ...)`` arrays where cells differ in shape.  Per-run arrays (the episodes of the
+        evaluations) are in ``sw.result(cell).extra``."""
         return {k.removeprefix("extra."): v for k, v in self._data.items() if k.startswith("extra.")}
 
     def result(self, cell: int) -> Result:
@@ -540,6 +548,7 @@ class SweepResult:
             "versions": self.manifest.get("versions", {}),
         }
         extra = {k.removeprefix("extra."): get(k) for k in self._data if k.startswith("extra.")}
+        extra.update({k: v.copy() for k, v in self._shared.get(int(self._cell_group[cell]), {}).items()})
         return Result(get("q"), get("returns"), get("lengths"), get("successes"),
                       params=params, meta=meta, extra=extra)
 

@@ -1,4 +1,5 @@
-"""The ``fastq`` command (fastq.cli): summaries equal fastq.train's numbers, clean exits."""
+"""The ``fastq`` command (fastq.cli): summaries equal fastq.train's numbers, clean exits;
+sweeps from TOML files, errors that name the key and line; show --solve, solve, --plot."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import importlib
 import importlib.util
 import os
 import re
+import signal
 import subprocess
 import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +21,7 @@ from fastq import cli
 from fastq.envs import FROZEN_LAKE_4x4
 
 train_module = importlib.import_module("fastq.train")  # the module, not the function
+sweep_module = importlib.import_module("fastq.sweep")
 
 SMALL = ["FrozenLake-4x4", "--agents", "8", "--episodes", "20"]
 
@@ -196,6 +201,13 @@ def test_show_prints_the_map_and_the_actions(capsys):
         (["train", *SMALL, "--tie-break", "last"], "invalid choice: 'last'"),
         (["show", "NoSuchLake"], "unknown environment 'NoSuchLake'"),
         (["show"], "required"),
+        (["show", "CliffWalking", "--solve", "--gamma", "2"], "gamma must be"),
+        (["solve", "NoSuchLake"], "unknown environment 'NoSuchLake'"),
+        (["solve", "CliffWalking", "--tol", "0"], "tol must be"),
+        (["train", *SMALL, "--plot", "/no/such/folder/c.png"], "--plot: folder"),
+        (["sweep", "/no/such/config.toml"], "cannot read '/no/such/config.toml'"),
+        (["sweep"], "required"),
+        (["sweep", "x.toml", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "not allowed with argument"),
         (["fly"], "invalid choice: 'fly'"),
         ([], "required"),
     ],
@@ -222,11 +234,196 @@ def test_format_rate():
     assert cli.format_rate(float("nan")) == "n/a"
 
 
+# ---------------------------------------------------------------------- show --solve, solve
+def test_show_solve_prints_the_optimal_policy_and_values(capsys):
+    assert cli.main(["show", "CliffWalking", "--solve", "--gamma", "1"]) == 0
+    out = capsys.readouterr().out
+    env = fastq.make("CliffWalking")
+    solution = fastq.value_iteration(env, gamma=1.0)
+    assert cli.format_solution(env, solution) in out
+    lines = out.splitlines()
+    first = lines.index("optimal policy (value iteration, gamma 1)") + 1
+    assert lines[first:first + 4] == env.render(solution.policy).splitlines()
+    values = lines[lines.index("optimal values") + 1].split()
+    assert [float(v) for v in values] == [float(f"{v:.4g}") for v in solution.v[:12]]
+
+
+def test_solve_prints_the_numbers_of_value_iteration(capsys):
+    assert cli.main(["solve", "FrozenLake-4x4", "--gamma", "0.9"]) == 0
+    fields = summary_fields(capsys.readouterr().out)
+    solution = fastq.value_iteration("FrozenLake-4x4", gamma=0.9)
+    assert fields["gamma"] == "0.9" and fields["converged"] == "yes"
+    assert fields["iterations"] == f"{solution.iterations:,}"
+    assert float(fields["start value"]) == pytest.approx(solution.v[0], rel=1e-5)
+
+
+def is_png(path) -> bool:
+    return Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plots_from_the_command_line(tmp_path, capsys):
+    assert cli.main(["solve", "CliffWalking", "--gamma", "1", "--plot", str(tmp_path / "v.png")]) == 0
+    assert cli.main(["train", *SMALL, "--plot", str(tmp_path / "t.png")]) == 0
+    assert is_png(tmp_path / "v.png") and is_png(tmp_path / "t.png")
+    assert summary_fields(capsys.readouterr().out)["plot"] == str(tmp_path / "t.png")
+
+
+# ---------------------------------------------------------------------- sweep
+CONFIG = textwrap.dedent("""\
+    # a small sweep
+    env = "CliffWalking"
+    algo = ["q_learning", "sarsa"]
+    episodes = 30
+    seeds = 5
+    seed = 2
+    last = 10
+
+    [grid]
+    alpha = [0.1, 0.5]
+
+    [params]
+    gamma = 1.0
+    """)
+
+
+def write_config(tmp_path, text=CONFIG, name="sweep.toml") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_sweep_prints_the_summary_of_fastq_sweep(tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["sweep", write_config(tmp_path), "--out", str(out), "--plot", str(tmp_path / "s.png")]
+    assert cli.main(argv) == 0
+    text = capsys.readouterr().out
+    sw = fastq.sweep("CliffWalking", algo=["q_learning", "sarsa"], grid={"alpha": [0.1, 0.5]},
+                     gamma=1.0, episodes=30, seeds=5, seed=2, progress=False)
+    assert cli.format_sweep_summary(sw, last=10).splitlines()[1:] == text.splitlines()[1:-1]
+    assert text.splitlines()[0].startswith("CliffWalking: 4 cells x 5 seeds x 30 episodes")
+    assert "return over the last 10 episodes" in text and "best: cell" in text
+    loaded = fastq.load(out)
+    np.testing.assert_array_equal(loaded.returns, sw.returns)
+    assert is_png(tmp_path / "s.png")
+    # Again: everything is read from --out, nothing runs.
+    assert cli.main(["sweep", write_config(tmp_path), "--out", str(out), "--last", "5", "--metric", "length"]) == 0
+    text = capsys.readouterr().out
+    assert "2 of 2 chunks read from" in text and "length over the last 5 episodes" in text
+
+
+def test_sweep_options_reach_fastq_sweep(tmp_path, monkeypatch, capsys):
+    seen = {}
+
+    def spy(**kwargs):
+        seen.update(kwargs)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(cli, "sweep", spy)
+    config = write_config(tmp_path, CONFIG.replace("last = 10", "last = 10\nout = 'elsewhere'\nchunk_agents = 3")
+                          .replace("gamma = 1.0", "gamma = 1.0\nepsilon = { linear = { start = 0.5, end = 0.0, episodes = 20 } }"))
+    assert cli.main(["sweep", config, "--workers", "3"]) == 2
+    assert seen["executor"] == "processes" and seen["workers"] == 3 and seen["out"] == "elsewhere"
+    assert seen["chunk_agents"] == 3 and seen["epsilon"] == fastq.linear(0.5, 0.0, episodes=20)
+    assert seen["grid"] == {"alpha": [0.1, 0.5]} and seen["algo"] == ["q_learning", "sarsa"]
+    assert "stop here" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (("seeds = 5", "seeds = 5\nsneed = 3"), r"sweep.toml, line 6: sneed: unknown key 'sneed'"),
+        (("alpha = [0.1, 0.5]", "alpha = [0.1, 1.5]"), r"sweep.toml, line 10: grid.alpha: sweep cell 1 \(algo='q_learning', alpha=1.5\): alpha must be"),
+        (("alpha = [0.1, 0.5]", "alpha = 0.1"), r"sweep.toml, line 10: grid.alpha: grid values must be a list"),
+        (("gamma = 1.0", "gamma = 2.0"), r"sweep.toml, line 13: params.gamma: .*gamma must be"),
+        (("gamma = 1.0", "tie_brake = 'first'"), r"sweep.toml, line 13: params.tie_brake: sweep\(\): unknown setting 'tie_brake'"),
+        (("gamma = 1.0", "epsilon = { cosine = { period = 3 } }"), r"line 13: params.epsilon: a table value must be one schedule"),
+        (("gamma = 1.0", "epsilon = { linear = { start = 0.5 } }"), r"line 13: params.epsilon: linear: .*missing"),
+        (("episodes = 30", "episodes = 0"), r"sweep.toml, line 4: episodes: episodes must be in the range 1 <= value"),
+        (("episodes = 30", "episodes = '30'"), r"line 4: episodes: episodes must be an integer"),
+        (("seeds = 5\nseed = 2", "seeds = [1, 1]"), r"line 5: seeds: seeds must be distinct"),
+        (("seeds = 5", "seeds = [1, 2]"), r"line 6: seed: seed applies when seeds is a count"),
+        (("last = 10", "last = 31"), r"sweep.toml, line 7: last: last must be in the range 1 <= value <= 30, got 31"),
+        (('env = "CliffWalking"', 'env = "Nowhere"'), r"sweep.toml, line 2: env: unknown environment 'Nowhere'"),
+        (('env = "CliffWalking"', "env = 3"), r"line 2: env: env must be an environment name"),
+        (('env = "CliffWalking"\n', ""), r"sweep.toml: the key 'env' is missing"),
+        (("[grid]", "[grid"), r"invalid TOML: .*line 9"),
+    ],
+)
+def test_sweep_config_errors_name_the_key_and_the_line(tmp_path, capsys, edit, message):
+    path = write_config(tmp_path, CONFIG.replace(*edit))
+    assert cli.main(["sweep", path]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert_one_error_line(err)
+    assert re.search(message, err), err
+
+
+def test_sweep_custom_map_from_the_config(tmp_path, capsys):
+    config = textwrap.dedent("""\
+        episodes = 20
+        seeds = 3
+        [env]
+        rows = ["S..", ".#G"]
+        step_reward = -1.0
+        name = "tiny"
+        [grid]
+        epsilon = [0.1, 0.3]
+        """)
+    assert cli.main(["sweep", write_config(tmp_path, config)]) == 0
+    assert capsys.readouterr().out.startswith("tiny: 2 cells x 3 seeds x 20 episodes")
+
+
+def test_interrupted_sweep_exits_130_and_keeps_the_chunks(tmp_path, monkeypatch, capsys):
+    real = sweep_module._run_chunk
+
+    def chunk(task):
+        payload = real(task)
+        os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, after the first chunk
+        return payload
+
+    monkeypatch.setattr(sweep_module, "_run_chunk", chunk)
+    out = tmp_path / "out"
+    assert cli.main(["sweep", write_config(tmp_path), "--out", str(out)]) == 130
+    text, err = capsys.readouterr()
+    assert "interrupted after 1 of 2 chunks; finished chunks are kept in" in err
+    assert "Traceback" not in err and "RuntimeWarning" not in err
+    assert "finished: 10 of 20 (cell, seed) pairs" in text
+    assert len(list((out / "chunks").glob("*.npz"))) == 1
+
+
 # ---------------------------------------------------------------------- real processes
-def test_python_m_fastq_trains():
+# Fresh processes compile the numba kernel (30-60 s on two busy cores); these share one numba
+# cache, compiled once per session (the same directory and protocol as tests/test_sweep.py).
+WARM = "import fastq; fastq.train(fastq.GridWorld(['SG'], slip=0.1), 'q_learning', agents=1, episodes=1)"
+
+
+@pytest.fixture(scope="module")
+def cached_env(tmp_path_factory) -> dict:
+    root = tmp_path_factory.getbasetemp()
+    env = dict(os.environ)
+    source = str(Path(fastq.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([source, *filter(None, [env.get("PYTHONPATH")])])
+    cache = Path(os.environ["NUMBA_CACHE_DIR"]) if fastq._config.CACHE and os.environ.get("NUMBA_CACHE_DIR") \
+        else root / "numba-cache"
+    env.update(FASTQ_CACHE="1", NUMBA_CACHE_DIR=str(cache), NUMBA_NUM_THREADS="1")
+    with open(root / "numba-cache.lock", "w") as lock:
+        try:
+            import fcntl
+
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - not POSIX
+            pass
+        if not (cache / "ready").exists():
+            cache.mkdir(exist_ok=True)
+            subprocess.run([sys.executable, "-c", WARM], env=env, check=True, timeout=900, capture_output=True)
+            (cache / "ready").touch()
+    return env
+
+
+def test_python_m_fastq_trains(cached_env):
     proc = subprocess.run(
         [sys.executable, "-m", "fastq", "train", "FrozenLake-4x4", "--agents", "4", "--episodes", "10"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, env=cached_env,
     )
     assert proc.returncode == 0, proc.stderr
     assert "agent-steps" in proc.stdout
@@ -248,19 +445,18 @@ def test_console_script_error_exits_2_without_traceback():
     assert "unknown environment 'NoSuchLake'" in proc.stderr
 
 
-def test_real_sigint_keeps_the_finished_episodes():
-    # A real Ctrl-C (SIGINT) to a long run in a fresh process: after compiling (a few seconds),
-    # training runs block by block; the signal stops it after the current block and the summary
-    # of the finished episodes is printed with exit status 130.
-    import signal
+def test_real_sigint_keeps_the_finished_episodes(cached_env):
+    # A real Ctrl-C (SIGINT) to a long run in a fresh process: after loading the compiled kernel
+    # (about a second from the cache), training runs block by block; the signal stops it after
+    # the current block and the summary of the finished episodes is printed with exit status 130.
     import time
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "fastq", "train", "FrozenLake-8x8", "--agents", "256",
          "--episodes", "4000000"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cached_env,
     )
-    time.sleep(25)
+    time.sleep(10)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
