@@ -40,6 +40,7 @@ import contextlib
 import dataclasses
 import glob
 import hashlib
+import importlib
 import inspect
 import itertools
 import json
@@ -316,14 +317,15 @@ def _isatty(stream) -> bool:
 
 
 def train_arguments() -> tuple[list[str], set[str], set[str]]:
-    """What :func:`fastq.train` accepts, read from its signature and docstring.
+    """What :func:`fastq.train` accepts, read from its signature and
+    :data:`fastq.train.PER_AGENT_ARGUMENTS` / :data:`~fastq.train.SCHEDULE_ARGUMENTS`.
 
     Returns
     -------
     names : list of str
         Its keyword arguments, less :data:`RESERVED`: what a sweep axis or setting may name.
     per_agent : set of str
-        Those its docstring types as ``(agents,)`` arrays: a sweep passes them per agent.
+        Those it takes as ``(agents,)`` arrays: a sweep passes them per agent.
     schedules : set of str
         Those among ``per_agent`` that also take a sequence of schedules.
 
@@ -334,20 +336,12 @@ def train_arguments() -> tuple[list[str], set[str], set[str]]:
     >>> "alpha" in per_agent and "gamma" in per_agent and "tie_break" not in per_agent
     True
     """
-    from .train import train
-
-    signature = inspect.signature(train)
+    train_module = importlib.import_module("fastq.train")
+    signature = inspect.signature(train_module.train)
     names = [n for n, p in signature.parameters.items()
              if p.kind is p.KEYWORD_ONLY and n not in RESERVED]
-    per_agent, schedules = set(), set()
-    for match in re.finditer(r"^(\w+(?:, \w+)*) : (.+)$", inspect.getdoc(train) or "", re.M):
-        kind = match.group(2)
-        if "(agents,)" in kind:
-            for name in match.group(1).split(", "):
-                per_agent.add(name)
-                if "schedule" in kind:
-                    schedules.add(name)
-    return names, per_agent & set(names), schedules & set(names)
+    per_agent = set(train_module.PER_AGENT_ARGUMENTS) & set(names)
+    return names, per_agent, set(train_module.SCHEDULE_ARGUMENTS) & per_agent
 
 
 def _json(value, where: str):

@@ -31,6 +31,11 @@ TIE_BREAKS = ("random", "first")
 #: of progress reporting and of interrupt safety, and a compiled block cannot be interrupted, so
 #: this bounds how long Ctrl-C waits (about a second at full speed, usually far less).
 BLOCK_AGENT_STEPS = 2**26
+#: Hyperparameters that take one value per agent (a number or an (agents,) array); a sweep passes
+#: every grid cell's value of these per agent, so cells differing only in them share a call.
+PER_AGENT_ARGUMENTS = ("alpha", "gamma", "epsilon", "q_init", "temperature")
+#: Those of them that also take a schedule, or a sequence of numbers and schedules.
+SCHEDULE_ARGUMENTS = ("alpha", "epsilon", "temperature")
 #: Dyna-Q's planning updates per real step when not given (Sutton & Barto's Figure 8.2 uses 5 and 50).
 DEFAULT_PLANNING_STEPS = 5
 #: Most planning updates per real step.
@@ -140,7 +145,8 @@ def train(
     if eval_every is not None:
         eval_every = _validate.integer("eval_every", eval_every, low=1)
     visits = isinstance(alpha, algos.visits)
-    tables = 1 + 2 * (algo == "double_q") + visits + 2 * (algo == "dyna_q") + (algo == "dyna_q")
+    # (agents, S, A) tables: Q; Double Q's two; visit counts; Dyna-Q's model (2) and seen pairs.
+    tables = 1 + 2 * (algo == "double_q") + visits + 3 * (algo == "dyna_q")
     _validate.memory(
         f"train(agents={agents}, episodes={episodes}) on {S} states x {A} actions",
         agents * (tables * S * A * 8 + 8 * 8) + agents * episodes * (8 + 4 + 1),
