@@ -40,8 +40,10 @@ import sys
 import warnings
 from fractions import Fraction
 
+import numpy as np
+
 from . import __version__
-from .algos import ALGORITHMS, BACKENDS
+from .algos import ALGORITHMS, BACKENDS, EXPLORATIONS
 from .envs import list_envs, make
 from .grid import CELL_NAMES, GridWorld
 from .solve import value_iteration
@@ -99,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="numba threads (default: every core); results do not depend on it")
     p.add_argument("--tie-break", default="random", choices=TIE_BREAKS,
                    help="how the greedy action is chosen among equal values")
+    p.add_argument("--exploration", default="epsilon_greedy", choices=EXPLORATIONS,
+                   help="behaviour policy")
+    p.add_argument("--temperature", type=float, default=1.0, metavar="T",
+                   help="softmax temperature, T > 0 (with --exploration softmax)")
+    p.add_argument("--planning-steps", type=int, default=None, metavar="N",
+                   help="Dyna-Q planning updates per real step (dyna_q only; default 5)")
+    p.add_argument("--eval-every", type=int, default=None, metavar="K",
+                   help="evaluate every agent's greedy policy exactly every K episodes")
     p.add_argument("--save", default=None, metavar="FILE.npz",
                    help="write the result (fastq.Result.save) to this file")
     p.add_argument("--plot", default=None, metavar="FILE.png",
@@ -208,6 +218,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     options = dict(
         alpha=args.alpha, gamma=args.gamma, epsilon=args.epsilon, q_init=args.q_init,
         tie_break=args.tie_break, seed=args.seed, backend=args.backend, threads=args.threads,
+        exploration=args.exploration, temperature=args.temperature,
+        planning_steps=args.planning_steps, eval_every=args.eval_every,
     )
     tty = _isatty(sys.stderr)
     progress = tty and importlib.util.find_spec("tqdm") is not None
@@ -753,7 +765,9 @@ def format_summary(result) -> str:
     str
         One ``label  value`` line each: environment, algorithm, agents x episodes, backend,
         mean return over the first and last 10% of episodes, success rate over the last 10%,
-        compile time, wall time and agent-steps per second.
+        with ``eval_every`` the exact value and success probability of the greedy policies at
+        the last checkpoint (mean over agents), compile time, wall time and agent-steps per
+        second.
 
     Examples
     --------
@@ -787,6 +801,15 @@ def format_summary(result) -> str:
         (f"return, last {pct}", _format_number(s["return_last"], ".4f")),
         (f"success, last {pct}", _format_number(100 * s["success_last"], ".2f", " %")),
     ]
+    checkpoints = result.extra.get("eval_episodes")
+    if checkpoints is not None and len(checkpoints):
+        last = int(checkpoints[-1])
+        value = result.extra["eval_value"][:, -1]
+        success = result.extra["eval_success"][:, -1]
+        after = f" (exact, after episode {last})"
+        lines.append(("greedy value", _format_number(float(np.mean(value)), ".4f") + after))
+        if not np.isnan(success).all():
+            lines.append(("greedy success", _format_number(100 * float(np.mean(success)), ".2f", " %") + after))
     if meta.get("compile_time"):
         lines.append(("compile time", f"{_format_seconds(meta['compile_time'])} (not counted below)"))
     lines += [

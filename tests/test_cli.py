@@ -465,3 +465,21 @@ def test_real_sigint_keeps_the_finished_episodes(cached_env):
     done = int(fields["agents x episodes"].split()[2])
     assert 0 < done < 4_000_000 and "interrupted" in fields["agents x episodes"]
     assert int(fields["agent-steps"].replace(",", "")) >= 256 * done
+
+
+def test_train_passes_the_learner_options_and_prints_the_exact_evaluation(capsys):
+    code = cli.main(["train", "FrozenLake-4x4", "--algo", "dyna_q", "--planning-steps", "2", "--agents", "3",
+                 "--episodes", "20", "--eval-every", "10", "--exploration", "softmax", "--temperature", "0.5"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "algorithm          dyna_q" in out
+    assert "greedy value" in out and "greedy success" in out and "(exact, after episode 20)" in out
+    expected = fastq.train("FrozenLake-4x4", "dyna_q", planning_steps=2, agents=3, episodes=20, eval_every=10,
+                           exploration="softmax", temperature=0.5)
+    assert f"{np.mean(expected.extra['eval_value'][:, -1]):.4f}" in out
+
+
+def test_train_refuses_planning_steps_for_other_algorithms(capsys):
+    assert cli.main(["train", "FrozenLake-4x4", "--planning-steps", "2", "--agents", "1", "--episodes", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fastq: error: planning_steps applies to algo='dyna_q' only")
