@@ -13,6 +13,8 @@ Disallowed actions hold ``-inf`` and are left out; with reward noise the bound i
 """
 
 import importlib
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -82,3 +84,16 @@ def _q_stays_bounded():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(fastq, "train", checked_train)
         yield
+
+
+@pytest.fixture(scope="session")
+def worker_env() -> dict:
+    """The environment of the subprocesses tests start (the command line, process pools, Dask
+    workers): this fastq on the path, one numba thread, and the session's numba cache (see the
+    root conftest.py), into which plain Q-learning is compiled here first, so they load it."""
+    fastq.train(fastq.GridWorld(["SG"], slip=0.1), agents=1, episodes=1)
+    env = dict(os.environ)
+    source = str(Path(fastq.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join([source, *filter(None, [env.get("PYTHONPATH")])])
+    env.update(FASTQ_CACHE="1", NUMBA_CACHE_DIR=os.environ["NUMBA_CACHE_DIR"], NUMBA_NUM_THREADS="1")
+    return env

@@ -392,38 +392,11 @@ def test_interrupted_sweep_exits_130_and_keeps_the_chunks(tmp_path, monkeypatch,
 
 
 # ---------------------------------------------------------------------- real processes
-# Fresh processes compile the numba kernel (30-60 s on two busy cores); these share one numba
-# cache, compiled once per session (the same directory and protocol as tests/test_sweep.py).
-WARM = "import fastq; fastq.train(fastq.GridWorld(['SG'], slip=0.1), 'q_learning', agents=1, episodes=1)"
-
-
-@pytest.fixture(scope="module")
-def cached_env(tmp_path_factory) -> dict:
-    root = tmp_path_factory.getbasetemp()
-    env = dict(os.environ)
-    source = str(Path(fastq.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join([source, *filter(None, [env.get("PYTHONPATH")])])
-    cache = Path(os.environ["NUMBA_CACHE_DIR"]) if fastq._config.CACHE and os.environ.get("NUMBA_CACHE_DIR") \
-        else root / "numba-cache"
-    env.update(FASTQ_CACHE="1", NUMBA_CACHE_DIR=str(cache), NUMBA_NUM_THREADS="1")
-    with open(root / "numba-cache.lock", "w") as lock:
-        try:
-            import fcntl
-
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        except ImportError:  # pragma: no cover - not POSIX
-            pass
-        if not (cache / "ready").exists():
-            cache.mkdir(exist_ok=True)
-            subprocess.run([sys.executable, "-c", WARM], env=env, check=True, timeout=900, capture_output=True)
-            (cache / "ready").touch()
-    return env
-
-
-def test_python_m_fastq_trains(cached_env):
+# They load the session's compiled kernels through the worker_env fixture (tests/conftest.py).
+def test_python_m_fastq_trains(worker_env):
     proc = subprocess.run(
         [sys.executable, "-m", "fastq", "train", "FrozenLake-4x4", "--agents", "4", "--episodes", "10"],
-        capture_output=True, text=True, timeout=300, env=cached_env,
+        capture_output=True, text=True, timeout=300, env=worker_env,
     )
     assert proc.returncode == 0, proc.stderr
     assert "agent-steps" in proc.stdout
@@ -445,7 +418,7 @@ def test_console_script_error_exits_2_without_traceback():
     assert "unknown environment 'NoSuchLake'" in proc.stderr
 
 
-def test_real_sigint_keeps_the_finished_episodes(cached_env):
+def test_real_sigint_keeps_the_finished_episodes(worker_env):
     # A real Ctrl-C (SIGINT) to a long run in a fresh process: after loading the compiled kernel
     # (about a second from the cache), training runs block by block; the signal stops it after
     # the current block and the summary of the finished episodes is printed with exit status 130.
@@ -454,7 +427,7 @@ def test_real_sigint_keeps_the_finished_episodes(cached_env):
     proc = subprocess.Popen(
         [sys.executable, "-m", "fastq", "train", "FrozenLake-8x8", "--agents", "256",
          "--episodes", "4000000"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cached_env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=worker_env,
     )
     time.sleep(10)
     proc.send_signal(signal.SIGINT)

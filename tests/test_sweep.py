@@ -18,7 +18,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
@@ -51,67 +50,6 @@ def assert_same(a: SweepResult, b: SweepResult) -> None:
 @pytest.fixture(scope="module")
 def reference() -> SweepResult:
     return run()
-
-
-# ---------------------------------------------------------------------- a shared numba cache
-WARM = "import fastq; fastq.train(fastq.GridWorld(['SG'], slip=0.1), 'q_learning', agents=1, episodes=1)"
-
-
-def worker_environment(cache: Path) -> dict:
-    """Environment of a worker process: this fastq, the shared numba cache, one numba thread."""
-    env = dict(os.environ)
-    source = str(Path(fastq.__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join([source, *filter(None, [env.get("PYTHONPATH")])])
-    env.update(FASTQ_CACHE="1", NUMBA_CACHE_DIR=str(cache), NUMBA_NUM_THREADS="1")
-    return env
-
-
-def warm_cache(root: Path) -> dict:
-    """Compile the kernel once into ``root/numba-cache`` (test_cli.py's processes share it),
-    or use the cache this process writes if the session runs with FASTQ_CACHE=1."""
-    if fastq._config.CACHE and os.environ.get("NUMBA_CACHE_DIR"):
-        fastq.train(fastq.GridWorld(["SG"], slip=0.1), agents=1, episodes=1)  # compiled and cached
-        return worker_environment(Path(os.environ["NUMBA_CACHE_DIR"]))
-    cache = root / "numba-cache"
-    with open(root / "numba-cache.lock", "w") as lock:
-        try:
-            import fcntl
-
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        except ImportError:  # pragma: no cover - not POSIX
-            pass
-        if not (cache / "ready").exists():
-            cache.mkdir(exist_ok=True)
-            subprocess.run([sys.executable, "-c", WARM], env=worker_environment(cache), check=True,
-                           timeout=900, capture_output=True)
-            (cache / "ready").touch()
-    return worker_environment(cache)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _warming(tmp_path_factory):
-    """Start compiling the shared cache in the background as soon as this module starts."""
-    box: dict = {}
-
-    def work():
-        try:
-            box["env"] = warm_cache(tmp_path_factory.getbasetemp())
-        except BaseException as exc:  # reported by worker_env
-            box["error"] = exc
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    yield thread, box
-    thread.join()
-
-
-@pytest.fixture(scope="module")
-def worker_env(_warming) -> dict:
-    thread, box = _warming
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["env"]
 
 
 # ---------------------------------------------------------------------- cells and numbers
