@@ -16,7 +16,6 @@ Schedules (values by episode ``e = 0, 1, ...`` of the run):
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass
 
@@ -103,6 +102,7 @@ class exponential(Schedule):
 
     Examples
     --------
+    >>> import math
     >>> import fastq
     >>> fastq.exponential(1.0, 0.0, rate=math.log(2)).values(4)
     array([1.   , 0.5  , 0.25 , 0.125])

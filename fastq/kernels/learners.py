@@ -123,7 +123,6 @@ def run_agent(algo, i, model, hyper, options, key, episode_start, episode_stop, 
     softmax, tie_random, visits, noisy, all_allowed, planning_steps = options
     q, q_a, q_b, counts, model_next, model_reward, seen, n_seen = state
     returns, lengths, successes = out
-    A = q.shape[2]
     g = gamma[i]
     power = alpha_power[i]
     for e in range(episode_start, episode_stop):
