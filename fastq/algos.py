@@ -32,23 +32,27 @@ EXPLORATIONS = ("epsilon_greedy", "softmax")
 
 
 def kernel(algo: str, backend: str, plain: bool = False):
-    """The function that runs ``algo`` on ``backend``.
+    """The function that runs ``algo`` on ``backend`` for a whole population of agents.
 
-    ``plain`` (epsilon-greedy, no ``visits``, no reward noise, every action allowed) selects
-    the specialised numba kernel of Q-learning, which gives the same numbers faster.
+    ``run(model, hyper, options, keys, episode_start, episode_stop, state, out)``: the kernel of
+    :mod:`fastq.kernels.learners` (or its numpy twin) over every agent, on the threads of
+    :func:`fastq._config.threads` (:func:`fastq._parallel.over_agents`); ``run.kernel`` is the
+    kernel itself.  ``plain`` (epsilon-greedy, no ``visits``, no reward noise, every action
+    allowed) selects the specialised numba kernel of Q-learning, which gives the same numbers
+    faster.
     """
+    from ._parallel import over_agents
+
     _validate.choice("algo", algo, ALGORITHMS)
     _validate.choice("backend", backend, BACKENDS)
     if backend == "numba":
-        from . import kernels as module
+        from .kernels import learners as module
 
         if plain and algo == "q_learning":
-            from .kernels.learners import q_learning_plain
-
-            return q_learning_plain
+            return over_agents(module.q_learning_plain)
     else:
-        from . import reference as module
-    return getattr(module, algo)
+        from .reference import learners as module
+    return over_agents(getattr(module, algo))
 
 
 class Schedule:

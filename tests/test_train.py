@@ -270,6 +270,7 @@ def test_plain_q_learning_kernel_equals_the_general_one():
     # train() runs plain Q-learning (epsilon-greedy, no visits, noise or mask) on a specialised
     # kernel; the general kernel must give the same numbers on the same arguments.
     import fastq.kernels as kernels
+    from fastq._parallel import over_agents
     from fastq.kernels.learners import q_learning_plain
 
     calls = []
@@ -283,7 +284,7 @@ def test_plain_q_learning_kernel_equals_the_general_one():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(train_module, "kernel", spy)
         plain = fastq.train("CliffWalking", **kwargs)
-        patch.setattr(train_module, "kernel", lambda algo, backend, plain=False: kernels.q_learning)
+        patch.setattr(train_module, "kernel", lambda algo, backend, plain=False: over_agents(kernels.q_learning))
         general = fastq.train("CliffWalking", **kwargs)
     assert calls == [True]
     assert_same(plain, general)

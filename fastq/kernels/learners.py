@@ -32,17 +32,18 @@ agent's value for the episode, or ``1 / n(s, a) ** power`` with ``n`` the number
 and never read as a bootstrap; ``Q`` of disallowed actions is ``-inf`` and never written.
 
 Every kernel takes its arguments in one fixed order -- the model, the hyperparameters, the
-options, the seed (one stream key per agent), the episodes to run, the learner's state and the
-outputs -- and runs the episodes ``[episode_start, episode_stop)`` of every agent, writing into
-arrays the caller allocated (see :func:`learn` for the contents of each tuple).  Agents run in
-parallel (``prange``); agent ``i`` reads the shared, read-only model and writes only its own rows:
-that is why the loop is race-free and why results do not depend on the number of threads.
+options, the seed (one stream key per agent), the episodes to run, the learner's state, the
+outputs and the agents to run -- and runs the episodes ``[episode_start, episode_stop)`` of the
+agents ``[agent_start, agent_stop)``, writing into arrays the caller allocated (see
+:func:`q_learning` for the contents of each tuple).  Agent ``i`` reads the shared, read-only model and writes
+only its own rows: that is why disjoint agent ranges can run on different threads at once
+(:mod:`fastq._parallel`) and why results do not depend on the number of threads.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .._config import JIT
 from ..rng import (SLOT_BOOTSTRAP_TIE, SLOT_COIN, SLOT_NOISE, SLOT_PLANNING, SLOT_RESET,
@@ -189,20 +190,14 @@ def run_agent(algo, i, model, hyper, options, key, episode_start, episode_stop, 
         successes[i, e] = goal[_u(s)]
 
 
-# One kernel per algorithm: a parallel loop over agents whose body is a call to a small function
-# with the algorithm as a constant.  Keeping the loop body a call (not inlined into the loop)
-# matters for compile time: numba compiles a parallel loop's body a second time for the threaded
-# version.  The agent index is cast to int64 because numba types it differently in the two
-# compilations, which would otherwise compile ``run_agent`` twice.
+# One kernel per algorithm: a loop over the agents ``[agent_start, agent_stop)`` whose body is
+# ``run_agent`` with the algorithm a constant.  The kernels are serial and release the GIL:
+# :mod:`fastq._parallel` runs them on several threads, each over its own share of the agents.
+# (A numba ``prange`` loop compiled two to three times slower, for no faster loop.)
 
 @njit(**JIT)
-def _q_learning_agent(i, model, hyper, options, key, episode_start, episode_stop, state, out):
-    run_agent(Q_LEARNING, i, model, hyper, options, key, episode_start, episode_stop, state, out)
-
-
-@njit(parallel=True, **JIT)
-def q_learning(model, hyper, options, keys, episode_start, episode_stop, state, out):
-    """Q-learning for every agent over episodes ``[episode_start, episode_stop)``.
+def q_learning(model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
+    """Q-learning for agents ``[agent_start, agent_stop)`` over episodes ``[episode_start, episode_stop)``.
 
     Parameters
     ----------
@@ -232,61 +227,44 @@ def q_learning(model, hyper, options, keys, episode_start, episode_stop, state, 
     out : tuple
         ``(returns, lengths, successes)``, (agents, episodes) float64, int32, bool: undiscounted
         return, number of steps, and whether a goal was entered, per episode.
+    agent_start, agent_stop : int
+        The agents to run, ``0 <= agent_start <= agent_stop <= agents``; the others are not
+        touched, so disjoint ranges may run at the same time on different threads.
     """
-    for i in prange(keys.shape[0]):
-        _q_learning_agent(np.int64(i), model, hyper, options, keys[i], episode_start, episode_stop, state, out)
+    for i in range(agent_start, agent_stop):
+        run_agent(Q_LEARNING, i, model, hyper, options, keys[i], episode_start, episode_stop, state, out)
 
 
 @njit(**JIT)
-def _sarsa_agent(i, model, hyper, options, key, episode_start, episode_stop, state, out):
-    run_agent(SARSA, i, model, hyper, options, key, episode_start, episode_stop, state, out)
-
-
-@njit(parallel=True, **JIT)
-def sarsa(model, hyper, options, keys, episode_start, episode_stop, state, out):
-    """SARSA for every agent over episodes ``[episode_start, episode_stop)``; arguments as :func:`q_learning`."""
-    for i in prange(keys.shape[0]):
-        _sarsa_agent(np.int64(i), model, hyper, options, keys[i], episode_start, episode_stop, state, out)
+def sarsa(model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
+    """SARSA for agents ``[agent_start, agent_stop)``; arguments as :func:`q_learning`."""
+    for i in range(agent_start, agent_stop):
+        run_agent(SARSA, i, model, hyper, options, keys[i], episode_start, episode_stop, state, out)
 
 
 @njit(**JIT)
-def _expected_sarsa_agent(i, model, hyper, options, key, episode_start, episode_stop, state, out):
-    run_agent(EXPECTED_SARSA, i, model, hyper, options, key, episode_start, episode_stop, state, out)
-
-
-@njit(parallel=True, **JIT)
-def expected_sarsa(model, hyper, options, keys, episode_start, episode_stop, state, out):
-    """Expected SARSA for every agent over episodes ``[episode_start, episode_stop)``; arguments as :func:`q_learning`."""
-    for i in prange(keys.shape[0]):
-        _expected_sarsa_agent(np.int64(i), model, hyper, options, keys[i], episode_start, episode_stop, state, out)
+def expected_sarsa(model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
+    """Expected SARSA for agents ``[agent_start, agent_stop)``; arguments as :func:`q_learning`."""
+    for i in range(agent_start, agent_stop):
+        run_agent(EXPECTED_SARSA, i, model, hyper, options, keys[i], episode_start, episode_stop, state, out)
 
 
 @njit(**JIT)
-def _double_q_agent(i, model, hyper, options, key, episode_start, episode_stop, state, out):
-    run_agent(DOUBLE_Q, i, model, hyper, options, key, episode_start, episode_stop, state, out)
-
-
-@njit(parallel=True, **JIT)
-def double_q(model, hyper, options, keys, episode_start, episode_stop, state, out):
-    """Double Q-learning for every agent over episodes ``[episode_start, episode_stop)``; arguments as :func:`q_learning`."""
-    for i in prange(keys.shape[0]):
-        _double_q_agent(np.int64(i), model, hyper, options, keys[i], episode_start, episode_stop, state, out)
+def double_q(model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
+    """Double Q-learning for agents ``[agent_start, agent_stop)``; arguments as :func:`q_learning`."""
+    for i in range(agent_start, agent_stop):
+        run_agent(DOUBLE_Q, i, model, hyper, options, keys[i], episode_start, episode_stop, state, out)
 
 
 @njit(**JIT)
-def _dyna_q_agent(i, model, hyper, options, key, episode_start, episode_stop, state, out):
-    run_agent(DYNA_Q, i, model, hyper, options, key, episode_start, episode_stop, state, out)
+def dyna_q(model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
+    """Tabular Dyna-Q for agents ``[agent_start, agent_stop)``; arguments as :func:`q_learning`."""
+    for i in range(agent_start, agent_stop):
+        run_agent(DYNA_Q, i, model, hyper, options, keys[i], episode_start, episode_stop, state, out)
 
 
-@njit(parallel=True, **JIT)
-def dyna_q(model, hyper, options, keys, episode_start, episode_stop, state, out):
-    """Tabular Dyna-Q for every agent over episodes ``[episode_start, episode_stop)``; arguments as :func:`q_learning`."""
-    for i in prange(keys.shape[0]):
-        _dyna_q_agent(np.int64(i), model, hyper, options, keys[i], episode_start, episode_stop, state, out)
-
-
-@njit(parallel=True, **JIT)
-def q_learning_plain(model, hyper, options, keys, episode_start, episode_stop, state, out):
+@njit(**JIT)
+def q_learning_plain(model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
     """:func:`q_learning` for the plain case, which gives the same numbers faster.
 
     Plain: epsilon-greedy exploration, step sizes that are numbers or schedules (not
@@ -300,7 +278,7 @@ def q_learning_plain(model, hyper, options, keys, episode_start, episode_stop, s
     tie_random = options[1]
     q = state[0]
     returns, lengths, successes = out
-    for i in prange(q.shape[0]):
+    for i in range(agent_start, agent_stop):
         key = keys[i]
         g = gamma[i]
         for e in range(episode_start, episode_stop):

@@ -196,5 +196,17 @@ def sample_outcome(cum_prob, s, a, key, index):
 
 @njit(inline="always", **JIT)
 def sample_start(start_cum, key, index):
-    """A start state: the first ``s`` with ``u < start_cum[s]``."""
-    return np.searchsorted(start_cum, uniform(draw(key, index)), side="right")
+    """A start state: the first ``s`` with ``u < start_cum[s]``.
+
+    ``np.searchsorted(start_cum, u, side="right")``, written out as a binary search: numba's
+    ``searchsorted`` adds about a second to the compile time of every kernel.
+    """
+    u = uniform(draw(key, index))
+    low, high = 0, start_cum.shape[0]
+    while low < high:
+        middle = (low + high) >> 1
+        if start_cum[_u(middle)] <= u:
+            low = middle + 1
+        else:
+            high = middle
+    return low

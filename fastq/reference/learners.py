@@ -7,6 +7,15 @@ their next one).  It draws the same random numbers, performs the same floating-p
 in the same order, and so gives bit-identical results (softmax and reward noise use ``exp``,
 ``log`` and ``cos``: equal to the last bit where numpy and the compiled code call the same math
 library, within the tolerance of :doc:`docs/semantics` otherwise).
+
+Float32 tables (``train(dtype="float32")``: ``q``, ``q_a``, ``q_b``, ``model_reward``) need no
+code of their own, because numpy promotes as the compiled code does: every float64 operand an
+update meets (``r``, ``gamma``, ``alpha``) is an array, and a float32 array with a float64 array
+computes in float64 (a Python float would not promote under NEP 50: none appears in an update);
+assigning the float64 result into a table rounds it to float32.  Maxima, ties and argmax compare
+the float32 values.  Two computations stay in float32 on both backends: Double Q's
+``q_a + q_b`` (correctly rounded, so equal to the float64 sum rounded) and the softmax
+difference ``q - max`` (:func:`fastq.reference.policy._weights`).
 """
 
 from __future__ import annotations
@@ -53,8 +62,9 @@ def plan(q, counts, model_next, model_reward, seen, n_seen, terminal, i, s, a, s
         q[i, ps, pa] = q_sa + p_alpha * (target - q_sa)
 
 
-def learn(algo, model, hyper, options, keys, episode_start, episode_stop, state, out):
-    """Run learner ``algo`` for every agent over ``[episode_start, episode_stop)``; see the kernel."""
+def learn(algo, model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
+    """Run learner ``algo`` for agents ``[agent_start, agent_stop)`` over episodes
+    ``[episode_start, episode_stop)``; see the kernel."""
     next_state, cum_prob, reward, reward_std, terminal, goal, start_cum, n_allowed, allowed_actions, max_steps = model
     gamma, alpha_table, alpha_row, alpha_power, eps_table, eps_row, temp_table, temp_row = hyper
     softmax, tie_random, visits, noisy, all_allowed, planning_steps = options
@@ -80,7 +90,7 @@ def learn(algo, model, hyper, options, keys, episode_start, episode_stop, state,
         if algo == SARSA:
             a[i] = policy(i, s[i], 0)
 
-    running = np.arange(n)
+    running = np.arange(agent_start, agent_stop)
     start(running)
     while running.size:
         i = running
@@ -119,7 +129,7 @@ def learn(algo, model, hyper, options, keys, episode_start, episode_stop, state,
             # Terminal: no bootstrap.  Truncation still bootstraps from the real next state.
             target = np.where(ends, r, r + g * value)
             q_sa = q[i, s_i, a_i]
-            q[i, s_i, a_i] = q_sa + alpha * (target - q_sa)
+            q[i, s_i, a_i] = q_sa + alpha * (target - q_sa)  # float64, rounded to q's dtype
             if algo == DYNA_Q and planning_steps > 0:
                 plan(q, counts, model_next, model_reward, seen, n_seen, terminal, i, s_i, a_i, s2, r,
                      g, alpha_e, visits, alpha_power[i], planning_steps,
@@ -143,8 +153,8 @@ def learn(algo, model, hyper, options, keys, episode_start, episode_stop, state,
 
 
 def _entry(code: int, name: str, what: str):
-    def run(model, hyper, options, keys, episode_start, episode_stop, state, out):
-        learn(code, model, hyper, options, keys, episode_start, episode_stop, state, out)
+    def run(model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
+        learn(code, model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop)
 
     run.__name__ = run.__qualname__ = name
     run.__doc__ = f"""{what}: :func:`learn` with ``algo = {name.upper()}``; same arguments, minus ``algo``."""
