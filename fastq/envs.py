@@ -32,6 +32,8 @@ Overrides of a GridWorld built-in are GridWorld options (all but ``rows``, ``act
 
 from __future__ import annotations
 
+import functools
+
 from collections import deque
 from dataclasses import fields
 from fractions import Fraction
@@ -332,9 +334,23 @@ def make(name: str, **overrides) -> GridWorld | TabularMDP:
         raise ValueError(
             f"unknown option {unknown[0]!r} for make({name!r}); allowed options: {', '.join(allowed)}"
         )
+    if not overrides:
+        return _default(name)
     if name in _MODELS:
         return _MODELS[name][0](**overrides)
     return GridWorld(**{**_GRIDS[name], "name": name, **overrides})
+
+
+@functools.lru_cache(maxsize=None)
+def _default(name: str) -> GridWorld | TabularMDP:
+    """A built-in environment with its default options, built once per process.
+
+    Sharing it is safe: GridWorld is a frozen dataclass and TabularMDP's arrays are read-only.
+    Building FrozenLake-8x8 and its model takes about 15 ms, more than a small training job.
+    """
+    if name in _MODELS:
+        return _MODELS[name][0]()
+    return GridWorld(**{**_GRIDS[name], "name": name})
 
 
 def random_map(size: int = 8, p_frozen: float = 0.8, seed: int = 0) -> list[str]:

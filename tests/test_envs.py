@@ -417,3 +417,14 @@ def test_random_map_gives_up_with_a_clear_error():
     with pytest.raises(ValueError, match=r"random_map found no map with a reachable goal in 10000 draws of size=30, "
                                          r"p_frozen=0.05; use a larger p_frozen"):
         fastq.random_map(30, 0.05, 0)
+
+
+@pytest.mark.parametrize("name", fastq.list_envs())
+def test_a_default_environment_is_built_once_and_shared_read_only(name):
+    env = fastq.make(name)
+    assert fastq.make(name) is env  # train("FrozenLake-8x8") does not rebuild it on every call
+    mdp = env if isinstance(env, fastq.TabularMDP) else env.mdp
+    assert not any(a.flags.writeable for a in (mdp.next_state, mdp.prob, mdp.reward, mdp.terminal))
+    with pytest.raises(ValueError):
+        mdp.reward[0, 0, 0] = 1.0
+    assert fastq.make(name, max_steps=7) is not env  # overrides build a new one
