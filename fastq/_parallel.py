@@ -63,12 +63,12 @@ def over_agents(kernel):
 
     Examples
     --------
-    >>> import numpy as np
+    >>> import numba, numpy as np
     >>> seen = []
     >>> run = over_agents(lambda *args: seen.append(args[-2:]))
-    >>> run(None, None, None, np.zeros(20, np.uint64), 0, 1, None, None)
-    >>> seen
-    [(0, 20)]
+    >>> run(None, None, None, np.zeros(40, np.uint64), 0, 1, None, None)
+    >>> sorted(seen) == chunks(40, numba.get_num_threads())
+    True
     """
     def run(*args):
         threads = numba.get_num_threads()

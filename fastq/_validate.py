@@ -149,6 +149,27 @@ def per_agent_int(name: str, value, agents: int, *, low: int = 0, high: int) -> 
     return out
 
 
+#: Element types a learner table may have (:func:`fastq.train`'s ``dtype``).
+TABLE_DTYPES = ("float64", "float32")
+
+
+def table_dtype(name: str, value) -> np.dtype:
+    """Return ``value`` -- ``"float64"``, ``"float32"``, ``np.float64``, ``np.float32`` or the
+    equal ``np.dtype`` -- as a ``np.dtype``; anything else is refused."""
+    allowed = "'float64' or 'float32' (or np.float64, np.float32)"
+    if isinstance(value, str):
+        kind = value
+    elif isinstance(value, np.dtype):
+        kind = value.name  # native byte order whatever the given one
+    elif isinstance(value, type):
+        kind = value.__name__ if value is np.float64 or value is np.float32 else None
+    else:
+        raise TypeError(f"{name} must be {allowed}, got {_describe(value)} ({type(value).__name__})")
+    if kind not in TABLE_DTYPES:
+        raise ValueError(f"{name} must be {allowed}, got {_describe(value)}")
+    return np.dtype(kind)
+
+
 def available_memory() -> int | None:
     """Bytes of memory available to this process now, or None where it cannot be read."""
     try:

@@ -60,6 +60,7 @@ def train(
     seed=0,
     agent_ids=None,
     backend: str = "numba",
+    dtype="float64",
     threads: int | None = None,
     progress: bool = False,
 ) -> Result:
@@ -109,6 +110,12 @@ def train(
         This is how :func:`fastq.sweep` makes every (cell, seed) pair independent of chunking.
     backend : {"numba", "numpy"}
         Compiled kernels, or the numpy reference (bit-identical, slower).
+    dtype : {"float64", "float32"} or np.float64, np.float32
+        Element type of the learner tables (``q``, Double Q's two, Dyna-Q's model rewards);
+        everything else stays float64.  ``"float32"`` halves their memory: each update is
+        computed in float64 from the float32 values read and rounded to float32 when stored,
+        identically on both backends (docs/semantics.md, "float32 tables").  ``q_init`` is
+        rounded to float32 too.  Numba compiles a kernel for float32 tables on first use.
     threads : int, optional
         Numba threads (default: every core).  Results do not depend on it.
     progress : bool
@@ -117,7 +124,7 @@ def train(
     Returns
     -------
     Result
-        ``q`` (agents, S, A), ``returns`` / ``lengths`` / ``successes`` (agents, episodes),
+        ``q`` (agents, S, A) of ``dtype``, ``returns`` / ``lengths`` / ``successes`` (agents, episodes),
         ``params``, ``meta``.  If interrupted with Ctrl-C, the finished episodes (a whole number
         of blocks, the same for every agent) with ``meta["interrupted"] = True``.
 
@@ -144,12 +151,17 @@ def train(
     planning_steps = _validate.integer("planning_steps", planning_steps, low=0, high=MAX_PLANNING_STEPS)
     if eval_every is not None:
         eval_every = _validate.integer("eval_every", eval_every, low=1)
+    dtype = _validate.table_dtype("dtype", dtype)
     visits = isinstance(alpha, algos.visits)
-    # (agents, S, A) tables: Q; Double Q's two; visit counts; Dyna-Q's model (2) and seen pairs.
-    tables = 1 + 2 * (algo == "double_q") + visits + 3 * (algo == "dyna_q")
+    # (agents, S, A) tables: of `dtype`, Q, Double Q's two and Dyna-Q's model rewards; int64, the
+    # visit counts and Dyna-Q's model next states and seen pairs.
+    float_tables = 1 + 2 * (algo == "double_q") + (algo == "dyna_q")
+    int_tables = visits + 2 * (algo == "dyna_q")
+    shown = "" if dtype == np.float64 else f", dtype={dtype.name!r}"
     _validate.memory(
-        f"train(agents={agents}, episodes={episodes}) on {S} states x {A} actions",
-        agents * (tables * S * A * 8 + 8 * 8) + agents * episodes * (8 + 4 + 1),
+        f"train(agents={agents}, episodes={episodes}{shown}) on {S} states x {A} actions",
+        agents * ((float_tables * dtype.itemsize + int_tables * 8) * S * A + 8 * 8)
+        + agents * episodes * (8 + 4 + 1),
     )
     if visits:
         alpha_table, alpha_row = np.ones((1, 1)), np.zeros(agents, dtype=np.int64)
@@ -198,17 +210,20 @@ def train(
         out[:] = init
         return out
 
-    q_start = np.broadcast_to(params["q_init"][:, None, None], (agents, S, A)).copy()
-    q_start[:, mdp.terminal, :] = 0.0
-    q_start[:, ~mdp.allowed & ~mdp.terminal[:, None]] = -np.inf  # never chosen, never the max
+    # Terminal rows 0, disallowed actions -inf (never chosen, never the max), the rest q_init:
+    # built in one pass over the tables, which are most of a large run's memory.
+    fixed = np.where(mdp.terminal[:, None], 0.0, np.where(mdp.allowed, np.nan, -np.inf)).astype(dtype)
+    q_start = np.where(np.isnan(fixed), params["q_init"].astype(dtype)[:, None, None], fixed)
     double = algo == "double_q"
     dyna = algo == "dyna_q"
-    q_a, q_b = table(q_start, double), table(q_start, double)
+    # Double Q's tables A and B of agent i are rows 2i and 2i + 1 of one array (see the kernels).
+    q_ab = np.repeat(q_start, 2, axis=0) if double else table(0.0, False, dtype)
+    q_a, q_b = q_ab[0::2], q_ab[1::2]
     q = q_a + q_b if double else q_start
     state = (
-        q, q_a, q_b,
+        q, q_ab,
         table(0, visits, np.int64),
-        table(-1, dyna, np.int64), table(0.0, dyna),
+        table(-1, dyna, np.int64), table(0.0, dyna, dtype),
         np.zeros((agents, S * A) if dyna else (1, 1), dtype=np.int64),
         np.zeros(agents if dyna else 1, dtype=np.int64),
     )
@@ -236,7 +251,7 @@ def train(
     def arguments(start: int, stop: int) -> tuple:
         return (model, hyper, options, keys, start, stop, state, (returns, lengths, successes))
 
-    compile_time = _compile(run, arguments(0, 0)) if backend == "numba" else 0.0
+    compile_time = _compile(run.kernel, arguments(0, 0) + (0, 0)) if backend == "numba" else 0.0
     bar = _progress_bar(episodes, agents) if progress else None
     done = 0
     interrupted = False
@@ -285,6 +300,7 @@ def train(
         "threads": n_threads,
         "tie_break": tie_break,
         "exploration": exploration,
+        "dtype": dtype.name,
         "planning_steps": planning_steps,
         "schedules": schedules,
         "eval_every": eval_every,
@@ -303,7 +319,7 @@ def train(
     if agent_ids is not None:
         params["agent_ids"] = ids
     if double:
-        q = (q_a + q_b) / 2.0  # halving is exact: same argmax and ties as the sum it acted on
+        q = (q_a + q_b) / 2.0  # exact, and of q's dtype: same argmax and ties as the sum it acted on
     extra = {"q_a": q_a, "q_b": q_b} if double else {}
     if eval_every:
         extra["eval_episodes"] = np.array(checkpoints[: len(evaluations)], dtype=np.int64)

@@ -8,7 +8,10 @@ agent
 
     min(0, q_init, r_min / (1 - gamma)) <= Q <= max(0, q_init, r_max / (1 - gamma))
 
-(``r_min``, ``r_max`` over outcomes with positive probability; a small rounding allowance).
+(``r_min``, ``r_max`` over outcomes with positive probability; a small rounding allowance, one
+float32 unit in the last place, ``2**-23`` relative, for float32 tables: each stored value is a
+float64 update rounded to float32, and rounding is monotone, so Q stays within the float32
+number next to the bound and the allowance does not grow with the number of updates).
 Disallowed actions hold ``-inf`` and are left out; with reward noise the bound is vacuous.
 """
 
@@ -33,7 +36,8 @@ def check_q_bounds(env, res) -> None:
         high = np.maximum(np.maximum(0.0, q_init), r_max / (1 - gamma))
     q = res.q.reshape(res.agents, -1)
     q = np.where(np.isneginf(q), 0.0, q)  # disallowed actions
-    slack = 1e-9 * (1 + np.maximum(np.abs(low), np.abs(high)))
+    rel = max(1e-9, float(np.finfo(res.q.dtype).eps))  # 1e-9 for float64, 2**-23 for float32
+    slack = rel * (1 + np.maximum(np.abs(low), np.abs(high)))
     ok = (q >= (low - slack)[:, None]).all(axis=1) & (q <= (high + slack)[:, None]).all(axis=1)
     assert ok[finite].all(), (
         "Q left the bound [min(0, q_init, r_min/(1-gamma)), max(0, q_init, r_max/(1-gamma))]"

@@ -194,11 +194,14 @@ def test_progress_bar(capsys):
 def test_warmup_compiles_the_kernel():
     from fastq.kernels.learners import q_learning_plain
 
+    def float64_signatures():  # float32 tables have their own (tests/test_dtype.py)
+        return [sig for sig in q_learning_plain.overloads if "float32" not in str(sig)]
+
     fastq.warmup()
-    assert len(q_learning_plain.overloads) == 1  # one compiled signature, shared by every call
+    assert len(float64_signatures()) == 1  # one compiled signature, shared by every call
     fastq.train("CliffWalking", agents=2, episodes=2, alpha=[0.1, 0.2])
     fastq.train(fastq.GridWorld(["S.G"]), agents=1, episodes=1)
-    assert len(q_learning_plain.overloads) == 1
+    assert len(float64_signatures()) == 1
 
 
 def greedy_path_length(mdp, policy, limit=100):

@@ -122,7 +122,7 @@ def run_agent(algo, i, model, hyper, options, key, episode_start, episode_stop, 
     next_state, cum_prob, reward, reward_std, terminal, goal, start_cum, n_allowed, allowed_actions, max_steps = model
     gamma, alpha_table, alpha_row, alpha_power, eps_table, eps_row, temp_table, temp_row = hyper
     softmax, tie_random, visits, noisy, all_allowed, planning_steps = options
-    q, q_a, q_b, counts, model_next, model_reward, seen, n_seen = state
+    q, q_ab, counts, model_next, model_reward, seen, n_seen = state
     returns, lengths, successes = out
     g = gamma[i]
     power = alpha_power[i]
@@ -150,17 +150,18 @@ def run_agent(algo, i, model, hyper, options, key, episode_start, episode_stop, 
             ends = terminal[_u(s2)]
             alpha = step_size(alpha_e, visits, counts, i, s, a, power)
             if algo == DOUBLE_Q:
-                # A fair coin picks the table to update; the other one evaluates its argmax.
-                if draw(key, base | _SLOT_COIN) >> _S63:
-                    upd, other = q_a, q_b
-                else:
-                    upd, other = q_b, q_a
-                best = greedy_action(upd, i, s2, tie_random, key, base | _SLOT_BOOTSTRAP_TIE)
-                bootstrap = r + g * other[_u(i), _u(s2), _u(best)]
+                # A fair coin picks the table to update; the other one evaluates its argmax.  The
+                # tables are rows 2i (A) and 2i + 1 (B) of one array, so the coin picks a row
+                # number instead of taking a branch that would be mispredicted half the time.
+                coin = np.int64(draw(key, base | _SLOT_COIN) >> _S63)  # 1: table A is updated
+                upd = 2 * i + 1 - coin
+                other = 2 * i + coin
+                best = greedy_action(q_ab, upd, s2, tie_random, key, base | _SLOT_BOOTSTRAP_TIE)
+                bootstrap = r + g * q_ab[_u(other), _u(s2), _u(best)]
                 target = r if ends else bootstrap
-                u_sa = upd[_u(i), _u(s), _u(a)]
-                upd[_u(i), _u(s), _u(a)] = u_sa + alpha * (target - u_sa)
-                q[_u(i), _u(s), _u(a)] = q_a[_u(i), _u(s), _u(a)] + q_b[_u(i), _u(s), _u(a)]
+                u_sa = q_ab[_u(upd), _u(s), _u(a)]
+                q_ab[_u(upd), _u(s), _u(a)] = u_sa + alpha * (target - u_sa)
+                q[_u(i), _u(s), _u(a)] = q_ab[_u(2 * i), _u(s), _u(a)] + q_ab[_u(2 * i + 1), _u(s), _u(a)]
             else:
                 a2 = 0
                 if algo == SARSA:
@@ -218,8 +219,9 @@ def q_learning(model, hyper, options, keys, episode_start, episode_stop, state, 
     episode_start, episode_stop : int
         Episodes to run; their indices address the random stream and the output columns.
     state : tuple, updated in place
-        ``(q, q_a, q_b, counts, model_next, model_reward, seen, n_seen)``: ``q`` (agents, S, A)
-        float64, the values the policy acts on; Double Q's two tables (agents, S, A) float64;
+        ``(q, q_ab, counts, model_next, model_reward, seen, n_seen)``: ``q`` (agents, S, A)
+        float64, the values the policy acts on; Double Q's two tables, (2 * agents, S, A)
+        float64, agent ``i``'s table A in row ``2 * i`` and table B in row ``2 * i + 1``;
         visit counts (agents, S, A) int64; Dyna-Q's model (agents, S, A) int64 / float64
         (``model_next < 0``: never seen), its seen pairs ``s * A + a`` (agents, S * A) int64 in
         order of first visit and their number (agents,) int64.  Arrays an algorithm does not use

@@ -68,7 +68,8 @@ def learn(algo, model, hyper, options, keys, episode_start, episode_stop, state,
     next_state, cum_prob, reward, reward_std, terminal, goal, start_cum, n_allowed, allowed_actions, max_steps = model
     gamma, alpha_table, alpha_row, alpha_power, eps_table, eps_row, temp_table, temp_row = hyper
     softmax, tie_random, visits, noisy, all_allowed, planning_steps = options
-    q, q_a, q_b, counts, model_next, model_reward, seen, n_seen = state
+    q, q_ab, counts, model_next, model_reward, seen, n_seen = state
+    q_a, q_b = q_ab[0::2], q_ab[1::2]  # Double Q's tables A and B: views, updated in place
     returns, lengths, successes = out
     n = q.shape[0]
     if episode_stop <= episode_start:

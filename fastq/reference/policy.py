@@ -44,7 +44,11 @@ def epsilon_greedy(q, i, s, epsilon, tie_random, all_allowed, n_allowed, allowed
 
 
 def _weights(q, i, s, temperature):
-    """Softmax weights ``exp((q - max) / temperature)`` per agent, shape (n, A); 0 for ``-inf``."""
+    """Softmax weights ``exp((q - max) / temperature)`` per agent, shape (n, A); 0 for ``-inf``.
+
+    ``q - max`` is taken in q's dtype (float32 for float32 tables, as in the kernel), the
+    division by the float64 temperature and ``exp`` in float64.
+    """
     q_s = q[i, s]
     return np.exp((q_s - q_s.max(axis=1)[:, None]) / np.reshape(temperature, (-1, 1)))
 
