@@ -11,15 +11,18 @@ environments.
     fastq envs
     fastq show ENV [--solve] [--gamma G]
     fastq solve ENV [--gamma G] [--tol TOL] [--plot FILE.png]
+    fastq bench [--quick | --full] [--threads T] [--algo ALGO] [--group GROUP] [--json FILE.json]
 
 A bare ``fastq train`` trains 4096 Q-learning agents on FrozenLake-8x8 for 2000 episodes each
 and prints a short summary (:meth:`fastq.Result.summary`).  ``fastq sweep`` runs the sweep a
 TOML file describes (:func:`read_config`; ``examples/`` has some) and prints the summary of
-every cell (:func:`format_sweep_summary`).
+every cell (:func:`format_sweep_summary`).  ``fastq bench`` measures agent-steps per second on
+this machine (:mod:`fastq.benchmark`) and prints the machine and a table with ratios from the
+same run.
 
 Exit codes: 0 success; 2 a bad argument or configuration (one ``fastq: error: ...`` line on
 stderr, or argparse's usage message); 1 a result or plot that could not be written; 130
-interrupted (Ctrl-C).  An interrupted ``train`` still prints the summary of the episodes that
+interrupted (Ctrl-C).  An interrupted ``bench`` prints the rows measured so far; an interrupted ``train`` still prints the summary of the episodes that
 finished (and saves them with ``--save``); an interrupted ``sweep`` prints the cells that
 finished, and keeps every finished chunk in ``--out``.
 
@@ -31,6 +34,7 @@ own, so that the wall time and the agent-steps per second describe the training 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import math
 import numbers
@@ -43,7 +47,9 @@ from fractions import Fraction
 import numpy as np
 
 from . import __version__
+from ._validate import TABLE_DTYPES
 from .algos import ALGORITHMS, BACKENDS, EXPLORATIONS
+from .benchmark import GROUPS
 from .envs import list_envs, make
 from .grid import CELL_NAMES, GridWorld
 from .solve import value_iteration
@@ -101,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="numba threads (default: every core); results do not depend on it")
     p.add_argument("--tie-break", default="random", choices=TIE_BREAKS,
                    help="how the greedy action is chosen among equal values")
+    p.add_argument("--dtype", default="float64", choices=TABLE_DTYPES,
+                   help="element type of the Q-tables (float32 halves their memory)")
     p.add_argument("--exploration", default="epsilon_greedy", choices=EXPLORATIONS,
                    help="behaviour policy")
     p.add_argument("--temperature", type=float, default=1.0, metavar="T",
@@ -161,6 +169,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", default=None, metavar="FILE.png",
                    help="save the value heatmap with policy arrows to this image")
     p.set_defaults(run=_cmd_solve)
+
+    p = commands.add_parser(
+        "bench", help="measure fastq's throughput on this machine and print the table",
+        description="Measure agent-steps per second on this machine (fastest call, compile time "
+                    "apart): Q-learning against the numpy reference and a Python loop over "
+                    "Gymnasium, every algorithm against its reference, 1 thread against all, a "
+                    "1-agent job, scaling in agents and in grid size. Ratios come from this run. The "
+                    "first run in a process compiles every kernel (printed apart); FASTQ_CACHE=1 "
+                    "keeps them on disk for the next one.")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", dest="full", action="store_false", default=False,
+                      help="the short version: seconds per group once compiled (default)")
+    size.add_argument("--full", dest="full", action="store_true",
+                      help="the sizes of the benchmark suite in bench/: minutes")
+    p.add_argument("--threads", type=int, default=None, metavar="T",
+                   help="numba threads of the runs (default: every core); the threads group "
+                        "compares 1 thread with T")
+    p.add_argument("--algo", dest="algos", action="append", default=None, choices=ALGORITHMS,
+                   help="only this algorithm in the every-algorithm group (repeat for more; default: all)")
+    p.add_argument("--group", dest="groups", action="append", default=None, choices=GROUPS,
+                   help="only this group (repeat for more; default: all)")
+    p.add_argument("--json", default=None, metavar="FILE.json",
+                   help="also write the rows and the machine's description to this file")
+    p.set_defaults(run=_cmd_bench)
     return parser
 
 
@@ -219,7 +251,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         alpha=args.alpha, gamma=args.gamma, epsilon=args.epsilon, q_init=args.q_init,
         tie_break=args.tie_break, seed=args.seed, backend=args.backend, threads=args.threads,
         exploration=args.exploration, temperature=args.temperature,
-        planning_steps=args.planning_steps, eval_every=args.eval_every,
+        planning_steps=args.planning_steps, eval_every=args.eval_every, dtype=args.dtype,
     )
     tty = _isatty(sys.stderr)
     progress = tty and importlib.util.find_spec("tqdm") is not None
@@ -317,6 +349,58 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         fig = grid_values(env, solution.v, solution.policy, title=f"{args.env}, optimal values (gamma {solution.gamma:g})")
         return _save_figure(fig, args.plot)
     return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    import json
+
+    from . import benchmark
+
+    threads, algos, groups = _call(benchmark.check, args.threads, args.algos, args.groups)
+    if args.json is not None:
+        folder = os.path.dirname(os.path.abspath(args.json))
+        if not os.path.isdir(folder):
+            raise _UsageError(f"--json: folder {folder!r} does not exist")
+    info = benchmark.machine()
+    print(benchmark.machine_line(info), flush=True)
+    if "alternatives" in groups and info["gymnasium"] is None:
+        print("no Python loop over Gymnasium: gymnasium is not installed (pip install 'fastq-rl[gym]')")
+    rows: list[dict] = []
+    tty = _isatty(sys.stderr)
+
+    def measured(row: dict) -> None:
+        rows.append(row)
+        if tty:
+            print(f"  {row['group']}: {row['name']}: {format_rate(row['rate'])} agent-steps/s",
+                  file=sys.stderr, flush=True)
+
+    interrupted = False
+    try:
+        benchmark.run(quick=not args.full, threads=threads, algos=algos, groups=groups, on_row=measured)
+    except KeyboardInterrupt:
+        interrupted = True
+    print()
+    print(benchmark.format_table(rows))
+    status = 0
+    if args.json is not None:
+        plan = benchmark.FULL if args.full else benchmark.QUICK
+        data = {"machine": info, "mode": "full" if args.full else "quick", "threads": threads,
+                "env": benchmark.ENV, "settings": benchmark.SETTINGS, "plan": dataclasses.asdict(plan),
+                "interrupted": interrupted, "rows": rows}
+        try:
+            with open(args.json, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, indent=2)
+        except OSError as exc:
+            print(f"{PROG}: error: cannot write {args.json!r}: {exc.strerror or exc}", file=sys.stderr)
+            status = 1
+        else:
+            print(_row("saved", args.json))
+    if interrupted:
+        n = len(rows)
+        print(f"{PROG}: interrupted after {n} measurement{'s' * (n != 1)}; the table shows "
+              f"{'them' if n != 1 else 'it'}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return status
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -789,6 +873,8 @@ def format_summary(result) -> str:
         backend = f"numba, {threads} thread{'' if threads == 1 else 's'}"
     else:
         backend = f"{meta.get('backend')} (reference)"
+    if meta.get("dtype", "float64") != "float64":
+        backend += f", {meta['dtype']} tables"
     episodes = f"{s['agents']} x {s['episodes']}"
     if meta.get("interrupted"):
         episodes += f" (of {meta.get('episodes_requested')} requested; interrupted)"
