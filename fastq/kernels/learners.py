@@ -160,8 +160,10 @@ def run_agent(algo, i, model, hyper, options, key, episode_start, episode_stop, 
                 bootstrap = r + g * q_ab[_u(other), _u(s2), _u(best)]
                 target = r if ends else bootstrap
                 u_sa = q_ab[_u(upd), _u(s), _u(a)]
-                q_ab[_u(upd), _u(s), _u(a)] = u_sa + alpha * (target - u_sa)
-                q[_u(i), _u(s), _u(a)] = q_ab[_u(2 * i), _u(s), _u(a)] + q_ab[_u(2 * i + 1), _u(s), _u(a)]
+                new = u_sa + alpha * (target - u_sa)
+                q_ab[_u(upd), _u(s), _u(a)] = new
+                # Q_A + Q_B, from the new value rather than from memory (IEEE addition commutes)
+                q[_u(i), _u(s), _u(a)] = new + q_ab[_u(other), _u(s), _u(a)]
             else:
                 a2 = 0
                 if algo == SARSA:

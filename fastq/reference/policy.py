@@ -93,7 +93,7 @@ def expected_q(q, i, s, softmax, epsilon, temperature, n_allowed):
     acc = np.zeros(len(i))
     for a in range(q.shape[2]):
         acc = acc + np.where(q_s[:, a] > -np.inf, q_s[:, a], 0.0)
-    return (1.0 - epsilon) * q_s.max(axis=1) + epsilon * (acc / n_allowed[s])
+    return (1.0 - epsilon) * q_s.max(axis=1) + (epsilon / n_allowed[s]) * acc
 
 
 def gaussian(x):
