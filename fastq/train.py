@@ -330,19 +330,41 @@ def train(
                   meta=meta, extra=extra)
 
 
+#: (kernel, argument layout) pairs already compiled in this process (see :func:`_compile`).
+_COMPILED: set = set()
+
+
+def _layout(value):
+    """What numba's type of an argument depends on, cheaply: for an array its dtype, number of
+    dimensions, contiguity, writeability and alignment; tuples element by element; else the
+    Python type."""
+    if isinstance(value, tuple):
+        return tuple(_layout(v) for v in value)
+    if isinstance(value, np.ndarray):
+        flags = value.flags
+        return value.dtype.str, value.ndim, flags.c_contiguous, flags.writeable, flags.aligned
+    return type(value)
+
+
 def _compile(dispatcher, args: tuple) -> float:
     """Compile a numba kernel for these argument types, if it is not yet; the seconds it took.
 
-    Compiling apart from the first block keeps compilation out of ``meta["wall_time"]``.
+    Compiling apart from the first block keeps compilation out of ``meta["wall_time"]``.  Asking
+    numba for the types (``numba.typeof`` of 30 arrays) takes about half a millisecond, as much
+    as a small job's training, so the answer is remembered per argument layout.
     """
+    key = (dispatcher, _layout(args))
+    if key in _COMPILED:
+        return 0.0
     import numba
 
     signature = tuple(numba.typeof(a) for a in args)
-    if signature in dispatcher.overloads:
-        return 0.0
     started = time.perf_counter()
-    dispatcher.compile(signature)
-    return time.perf_counter() - started
+    compiling = signature not in dispatcher.overloads
+    if compiling:
+        dispatcher.compile(signature)
+    _COMPILED.add(key)
+    return time.perf_counter() - started if compiling else 0.0
 
 
 def versions() -> dict:
