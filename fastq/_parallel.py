@@ -10,7 +10,7 @@ for every thread count.
 
 Why threads and not a numba ``prange`` loop: a parallel kernel compiles two to three times
 slower (numba compiles its body twice and adds the scheduler), which made the first ``train()``
-call take 8-10 s; the serial kernel compiles in 2-4 s and runs as fast.  A job with fewer agents
+call take 8-10 s; the serial kernel compiles in about 4 s and runs as fast.  A job with fewer agents
 than a chunk runs in the calling thread, with no thread started at all.
 """
 

@@ -274,7 +274,7 @@ def q_learning_plain(model, hyper, options, keys, episode_start, episode_stop, s
     Plain: epsilon-greedy exploration, step sizes that are numbers or schedules (not
     ``visits``), no reward noise and every action allowed -- the flags of ``options`` that
     :func:`fastq.train` checks before choosing this kernel.  Written as one loop with no branch
-    for the features it leaves out; the general kernel pays about 20-30% for them on
+    for the features it leaves out; the general kernel pays about 12-30% for them on
     FrozenLake-8x8 (docs/performance.md).  Same arguments as :func:`q_learning`.
     """
     next_state, cum_prob, reward, reward_std, terminal, goal, start_cum, n_allowed, allowed_actions, max_steps = model
