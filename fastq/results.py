@@ -21,7 +21,7 @@ class Result:
 
     Attributes
     ----------
-    q : (agents, S, A) float64
+    q : (agents, S, A) float64, or float32 for ``train(dtype="float32")``
         Final action values of every agent.
     returns : (agents, episodes) float64
         Undiscounted sum of rewards of each episode.

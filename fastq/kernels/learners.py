@@ -221,11 +221,12 @@ def q_learning(model, hyper, options, keys, episode_start, episode_stop, state, 
     episode_start, episode_stop : int
         Episodes to run; their indices address the random stream and the output columns.
     state : tuple, updated in place
-        ``(q, q_ab, counts, model_next, model_reward, seen, n_seen)``: ``q`` (agents, S, A)
-        float64, the values the policy acts on; Double Q's two tables, (2 * agents, S, A)
-        float64, agent ``i``'s table A in row ``2 * i`` and table B in row ``2 * i + 1``;
-        visit counts (agents, S, A) int64; Dyna-Q's model (agents, S, A) int64 / float64
-        (``model_next < 0``: never seen), its seen pairs ``s * A + a`` (agents, S * A) int64 in
+        ``(q, q_ab, counts, model_next, model_reward, seen, n_seen)``: ``q`` (agents, S, A),
+        the values the policy acts on; Double Q's two tables, (2 * agents, S, A), agent ``i``'s
+        table A in row ``2 * i`` and table B in row ``2 * i + 1``; visit counts (agents, S, A)
+        int64; Dyna-Q's model (agents, S, A) int64 / table dtype (``model_next < 0``: never
+        seen); the tables ``q``, ``q_ab`` and ``model_reward`` are all float64 or all float32
+        (``train(dtype=...)``), updates being computed in float64 either way; its seen pairs ``s * A + a`` (agents, S * A) int64 in
         order of first visit and their number (agents,) int64.  Arrays an algorithm does not use
         may have any shape (the caller passes (1, 1, 1) / (1, 1) / (1,) placeholders).
     out : tuple
