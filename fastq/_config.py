@@ -1,8 +1,8 @@
 """Numba settings in one place.
 
-Every kernel in :mod:`fastq.kernels` is compiled with :data:`JIT` (plus ``parallel=True`` for
-the population kernels).  Nothing is compiled at import: the first call compiles, or
-:func:`fastq.warmup` compiles on request.
+Every kernel in :mod:`fastq.kernels` is compiled with :data:`JIT`; the learner kernels run on
+several threads through :mod:`fastq._parallel`.  Nothing is compiled at import: the first call
+compiles, or :func:`fastq.warmup` compiles on request.
 
 - ``fastmath`` stays off: the numpy reference must agree bit for bit, which rules out
   reassociation and fused multiply-adds.

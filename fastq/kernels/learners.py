@@ -51,6 +51,7 @@ from ..rng import (SLOT_BOOTSTRAP_TIE, SLOT_COIN, SLOT_NOISE, SLOT_PLANNING, SLO
 from .policy import (act, act_call, epsilon_greedy, expected_q, gaussian, greedy_action, max_q, sample_outcome,
                      sample_start)
 from .rng import bounded, draw, draw_index
+from .prefetch import prefetch_model
 
 #: Algorithm codes (the ``algo`` entry of ``options``), in the order of :data:`fastq.algos.ALGORITHMS`.
 Q_LEARNING, SARSA, EXPECTED_SARSA, DOUBLE_Q, DYNA_Q = 0, 1, 2, 3, 4
@@ -139,6 +140,7 @@ def run_agent(algo, i, model, hyper, options, key, episode_start, episode_stop, 
         t = 0
         while True:
             base = draw_index(e, t, 0)
+            prefetch_model(next_state, cum_prob, reward, s)
             if algo != SARSA:
                 a = act(q, i, s, softmax, eps, temp, tie_random, all_allowed, n_allowed, allowed_actions,
                         key, base)
@@ -294,6 +296,7 @@ def q_learning_plain(model, hyper, options, keys, episode_start, episode_stop, s
             t = 0
             while True:
                 base = draw_index(e, t, 0)
+                prefetch_model(next_state, cum_prob, reward, s)
                 a = epsilon_greedy(q, i, s, eps, tie_random, True, n_allowed, allowed_actions, key, base)
                 k = sample_outcome(cum_prob, s, a, key, base | _SLOT_TRANSITION)
                 s2 = next_state[_u(s), _u(a), _u(k)]
