@@ -157,7 +157,7 @@ FULL = Plan(
     agents=4096, episodes=50, reference_episodes=12,
     gymnasium_episodes=200, small_job_episodes=2000,
     scaling=((256, 8192), (1024, 2048), (4096, 512), (16384, 128), (65536, 32)),
-    grids=((8, 256, 500), (16, 256, 100), (32, 256, 16), (64, 256, 4), (100, 256, 1)),
+    grids=((8, 256, 500), (16, 256, 100), (32, 256, 16), (64, 256, 4), (100, 256, 2)),
     rounds=3, reference_rounds=1,
 )
 
