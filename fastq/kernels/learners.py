@@ -50,8 +50,8 @@ from ..rng import (SLOT_BOOTSTRAP_TIE, SLOT_COIN, SLOT_NOISE, SLOT_PLANNING, SLO
                    SLOT_TRANSITION)
 from .policy import (act, act_call, epsilon_greedy, expected_q, gaussian, greedy_action, max_q, sample_outcome,
                      sample_start)
-from .rng import bounded, draw, draw_index
 from .prefetch import prefetch_model
+from .rng import bounded, draw, draw_index
 
 #: Algorithm codes (the ``algo`` entry of ``options``), in the order of :data:`fastq.algos.ALGORITHMS`.
 Q_LEARNING, SARSA, EXPECTED_SARSA, DOUBLE_Q, DYNA_Q = 0, 1, 2, 3, 4

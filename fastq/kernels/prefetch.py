@@ -7,8 +7,8 @@ row, the outcome the next state.  Once the state ``s`` is known, the step asks f
 ``arr[s]`` (every action's outcomes) while it reads the Q row and chooses the action, so the
 outcome row has arrived, or is on its way, when the action is known.  A prefetch is a hint: it
 changes no value and never faults, so it needs no bounds check.  On FrozenLake-8x8, where
-everything stays in cache, it costs nothing measurable; on a 100 x 100 grid the Q-learning kernel
-runs about 1.5x faster (docs/performance.md).
+everything stays in cache, it costs at most a few per cent, within the machine's noise; on a
+100 x 100 grid the Q-learning kernel loop runs 1.5-2x faster (docs/performance.md).
 """
 
 from __future__ import annotations
