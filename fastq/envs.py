@@ -334,8 +334,11 @@ def make(name: str, **overrides) -> GridWorld | TabularMDP:
         raise ValueError(
             f"unknown option {unknown[0]!r} for make({name!r}); allowed options: {', '.join(allowed)}"
         )
-    if not overrides:
-        return _default(name)
+    return _build(name, **overrides) if overrides else _default(name)
+
+
+def _build(name: str, **overrides) -> GridWorld | TabularMDP:
+    """The built-in environment ``name`` with these (checked) overrides, built now."""
     if name in _MODELS:
         return _MODELS[name][0](**overrides)
     return GridWorld(**{**_GRIDS[name], "name": name, **overrides})
@@ -348,9 +351,7 @@ def _default(name: str) -> GridWorld | TabularMDP:
     Sharing it is safe: GridWorld is a frozen dataclass and TabularMDP's arrays are read-only.
     Building FrozenLake-8x8 and its model takes about 15 ms, more than a small training job.
     """
-    if name in _MODELS:
-        return _MODELS[name][0]()
-    return GridWorld(**{**_GRIDS[name], "name": name})
+    return _build(name)
 
 
 def random_map(size: int = 8, p_frozen: float = 0.8, seed: int = 0) -> list[str]:
