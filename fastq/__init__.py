@@ -6,7 +6,7 @@
 >>> sol = fastq.value_iteration(env, gamma=0.99)
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .algos import ALGORITHMS, exponential, linear, visits
 from .envs import list_envs, make, random_map
@@ -14,8 +14,8 @@ from .grid import GridWorld
 from .mdp import TabularMDP
 from .results import Result, SweepResult, load
 from .solve import Solution, policy_evaluation, value_iteration
-from .sweep import sweep
-from .train import train, warmup
+from ._sweep import sweep
+from ._train import train, warmup
 
 
 def __getattr__(name):

@@ -13,6 +13,35 @@ import os
 import numpy as np
 
 
+class ArgumentError(ValueError):
+    """A value outside what an argument allows; :attr:`argument` names the argument.
+
+    The message names it too; the attribute lets a front-end (the sweep, the configuration
+    reader) point at the setting without reading the message.
+
+    Examples
+    --------
+    >>> from fastq._validate import ArgumentError, integer
+    >>> try:
+    ...     integer("agents", 0, low=1)
+    ... except ArgumentError as exc:
+    ...     exc.argument, str(exc)
+    ('agents', 'agents must be >= 1, got 0')
+    """
+
+    def __init__(self, argument: str, message: str):
+        super().__init__(message)
+        self.argument = argument
+
+
+class ArgumentTypeError(TypeError):
+    """An argument of a type it does not accept; :attr:`argument` names the argument."""
+
+    def __init__(self, argument: str, message: str):
+        super().__init__(message)
+        self.argument = argument
+
+
 def _describe(value) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -21,10 +50,10 @@ def _describe(value) -> str:
 def integer(name: str, value, *, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as a Python int, checking its type and ``low <= value <= high``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {_describe(value)} ({type(value).__name__})")
+        raise ArgumentTypeError(name,f"{name} must be an integer, got {_describe(value)} ({type(value).__name__})")
     value = int(value)
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{name} must be {_range_text(low, high, True, True)}, got {value}")
+        raise ArgumentError(name,f"{name} must be {_range_text(low, high, True, True)}, got {value}")
     return value
 
 
@@ -32,7 +61,7 @@ def choice(name: str, value, allowed) -> str:
     """Check that ``value`` is one of the strings in ``allowed``."""
     if not isinstance(value, str) or value not in allowed:
         options = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"{name} must be one of {options}, got {_describe(value)}")
+        raise ArgumentError(name,f"{name} must be one of {options}, got {_describe(value)}")
     return value
 
 
@@ -59,7 +88,7 @@ def real(
 ) -> float:
     """Return ``value`` as a finite float inside the given interval."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {_describe(value)} ({type(value).__name__})")
+        raise ArgumentTypeError(name,f"{name} must be a real number, got {_describe(value)} ({type(value).__name__})")
     value = float(value)
     _check_interval(name, np.asarray([value]), low, high, low_closed, high_closed, scalar=value)
     return value
@@ -76,7 +105,7 @@ def _check_interval(name, arr, low, high, low_closed, high_closed, scalar=None) 
         where = "" if scalar is not None else f" (entry {first})"
         shown = scalar if scalar is not None else arr[first].item()
         allowed = "finite" if low is None and high is None else f"finite and {_range_text(low, high, low_closed, high_closed)}"
-        raise ValueError(f"{name} must be {allowed}, got {shown!r}{where}")
+        raise ArgumentError(name,f"{name} must be {allowed}, got {shown!r}{where}")
 
 
 def per_agent(
@@ -95,7 +124,7 @@ def per_agent(
     ``agents``; every entry must be finite and inside the interval.
     """
     if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a number or a 1-D array of {agents} numbers, got {value!r}")
+        raise ArgumentTypeError(name,f"{name} must be a number or a 1-D array of {agents} numbers, got {value!r}")
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
         value = value.item()
     if isinstance(value, numbers.Real):
@@ -105,13 +134,13 @@ def per_agent(
         try:
             arr = np.asarray(value)
         except Exception as exc:  # pragma: no cover - exotic array-likes
-            raise TypeError(f"{name} must be a number or a 1-D array, got {_describe(value)}") from exc
+            raise ArgumentTypeError(name,f"{name} must be a number or a 1-D array, got {_describe(value)}") from exc
         if arr.dtype.kind not in "iuf":
-            raise TypeError(
+            raise ArgumentTypeError(name,
                 f"{name} must be a number or a 1-D array of real numbers, got dtype {arr.dtype}"
             )
         if arr.ndim != 1 or arr.shape[0] != agents:
-            raise ValueError(
+            raise ArgumentError(name,
                 f"{name} must be a number or a 1-D array of length agents={agents}, "
                 f"got shape {arr.shape}"
             )
@@ -131,19 +160,19 @@ def per_agent_int(name: str, value, agents: int, *, low: int = 0, high: int) -> 
         out = np.full(agents, integer(name, value, low=low, high=high), dtype=np.uint64)
     else:
         if isinstance(value, (bool, np.bool_, numbers.Real, str, bytes)):
-            raise TypeError(f"{name} must be an integer or a 1-D array of length agents={agents}, got {_describe(value)}")
+            raise ArgumentTypeError(name,f"{name} must be an integer or a 1-D array of length agents={agents}, got {_describe(value)}")
         try:
             items = [v.item() if isinstance(v, np.generic) else v for v in np.asarray(value, dtype=object).ravel()]
             shape = np.shape(value)
         except Exception as exc:  # pragma: no cover - exotic array-likes
-            raise TypeError(f"{name} must be an integer or a 1-D array of integers, got {_describe(value)}") from exc
+            raise ArgumentTypeError(name,f"{name} must be an integer or a 1-D array of integers, got {_describe(value)}") from exc
         if len(shape) != 1 or shape[0] != agents:
-            raise ValueError(f"{name} must be an integer or a 1-D array of length agents={agents}, got shape {shape}")
+            raise ArgumentError(name,f"{name} must be an integer or a 1-D array of length agents={agents}, got shape {shape}")
         for j, v in enumerate(items):
             if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-                raise TypeError(f"{name} must hold integers, got {_describe(v)} (entry {j})")
+                raise ArgumentTypeError(name,f"{name} must hold integers, got {_describe(v)} (entry {j})")
             if not low <= v <= high:
-                raise ValueError(f"{name} must hold integers in the range {low} <= value <= {high}, got {v} (entry {j})")
+                raise ArgumentError(name,f"{name} must hold integers in the range {low} <= value <= {high}, got {v} (entry {j})")
         out = np.array([int(v) for v in items], dtype=np.uint64)
     out.flags.writeable = False
     return out
@@ -164,9 +193,9 @@ def table_dtype(name: str, value) -> np.dtype:
     elif isinstance(value, type):
         kind = value.__name__ if value is np.float64 or value is np.float32 else None
     else:
-        raise TypeError(f"{name} must be {allowed}, got {_describe(value)} ({type(value).__name__})")
+        raise ArgumentTypeError(name,f"{name} must be {allowed}, got {_describe(value)} ({type(value).__name__})")
     if kind not in TABLE_DTYPES:
-        raise ValueError(f"{name} must be {allowed}, got {_describe(value)}")
+        raise ArgumentError(name,f"{name} must be {allowed}, got {_describe(value)}")
     return np.dtype(kind)
 
 
@@ -207,17 +236,17 @@ def policy(name: str, value, S: int, A: int) -> tuple[np.ndarray, bool]:
     try:
         arr = np.asarray(value)
     except Exception as exc:  # pragma: no cover - exotic inputs
-        raise TypeError(
+        raise ArgumentTypeError(name,
             f"{name} must be an array of integer actions of shape ({S},) or (agents, {S}), "
             f"got {type(value).__name__}"
         ) from exc
     if arr.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be an array of integer actions, got dtype {arr.dtype}")
+        raise ArgumentTypeError(name,f"{name} must be an array of integer actions, got dtype {arr.dtype}")
     if arr.ndim not in (1, 2) or arr.shape[-1] != S:
-        raise ValueError(f"{name} must have shape ({S},) or (agents, {S}), got shape {arr.shape}")
+        raise ArgumentError(name,f"{name} must have shape ({S},) or (agents, {S}), got shape {arr.shape}")
     bad = (arr < 0) | (arr >= A)
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         at = where[0] if arr.ndim == 1 else where
-        raise ValueError(f"{name} must hold actions in [0, {A}), got {arr[where].item()} at index {at}")
+        raise ArgumentError(name,f"{name} must hold actions in [0, {A}), got {arr[where].item()} at index {at}")
     return np.atleast_2d(arr).astype(np.intp), arr.ndim == 1

@@ -53,8 +53,8 @@ from .benchmark import GROUPS
 from .envs import list_envs, make
 from .grid import CELL_NAMES, GridWorld
 from .solve import value_iteration
-from .sweep import sweep
-from .train import TIE_BREAKS, train
+from ._sweep import sweep
+from ._train import TIE_BREAKS, train
 
 PROG = "fastq"
 #: Exit status of a run stopped with Ctrl-C (128 + SIGINT), as shells report it.

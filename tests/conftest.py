@@ -15,7 +15,6 @@ number next to the bound and the allowance does not grow with the number of upda
 Disallowed actions hold ``-inf`` and are left out; with reward noise the bound is vacuous.
 """
 
-import importlib
 import os
 from pathlib import Path
 
@@ -66,7 +65,7 @@ class _InterruptAfter:
 @pytest.fixture
 def interrupt_kernel(monkeypatch):
     """``interrupt_kernel(n, when)``: train()'s kernels raise Ctrl-C on their n-th block."""
-    module = importlib.import_module("fastq.train")
+    from fastq import _train as module
     real_kernel = module.kernel
 
     def install(n: int, when: str) -> None:

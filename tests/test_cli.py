@@ -20,8 +20,8 @@ import fastq
 from fastq import cli
 from fastq.envs import FROZEN_LAKE_4x4
 
-train_module = importlib.import_module("fastq.train")  # the module, not the function
-sweep_module = importlib.import_module("fastq.sweep")
+from fastq import _train as train_module
+from fastq import _sweep as sweep_module
 
 SMALL = ["FrozenLake-4x4", "--agents", "8", "--episodes", "20"]
 

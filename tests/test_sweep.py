@@ -11,7 +11,6 @@ worker then loads it (about a second) with FASTQ_CACHE=1.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import importlib
 import json
 import os
 import signal
@@ -27,7 +26,7 @@ import pytest
 import fastq
 from fastq.results import SweepResult, bootstrap_ci, interquartile_mean
 
-sweep_module = importlib.import_module("fastq.sweep")  # the module (fastq.sweep is the function)
+from fastq import _sweep as sweep_module
 ARRAYS = ("q", "returns", "lengths", "successes")
 
 # The sweep every executor must reproduce: 2 algorithms x 2 step sizes, 6 seeds.

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import fastq
+from fastq import _train
 from fastq import TabularMDP
 
 OUTPUTS = ("q", "returns", "lengths", "successes")
@@ -47,9 +48,7 @@ def test_numba_equals_numpy_bit_for_bit(name, tie_break):
 
 
 def test_numba_equals_numpy_over_several_blocks(monkeypatch):
-    import importlib
-
-    monkeypatch.setattr(importlib.import_module("fastq.train"), "BLOCK_AGENT_STEPS", 7 * 5 * 200)
+    monkeypatch.setattr(_train, "BLOCK_AGENT_STEPS", 7 * 5 * 200)
     kwargs = dict(agents=7, episodes=33, seed=5, epsilon=0.3)
     fast = fastq.train("FrozenLake-8x8", **kwargs)
     ref = fastq.train("FrozenLake-8x8", backend="numpy", **kwargs)

@@ -371,7 +371,7 @@ def versions() -> dict:
     """Versions of fastq, numpy, numba and Python, as recorded in every result."""
     import numba
 
-    from . import __version__
+    from ._version import __version__
 
     return {
         "fastq": __version__,

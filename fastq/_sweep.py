@@ -40,7 +40,6 @@ import contextlib
 import dataclasses
 import glob
 import hashlib
-import importlib
 import inspect
 import itertools
 import json
@@ -222,7 +221,7 @@ def sweep(
     wall = time.perf_counter() - started
 
     done = [m for m in sw.chunk_meta if m is not None]
-    from .train import versions
+    from ._train import versions
 
     sw.meta.update({
         "wall_time": wall,
@@ -318,7 +317,7 @@ def _isatty(stream) -> bool:
 
 def train_arguments() -> tuple[list[str], set[str], set[str]]:
     """What :func:`fastq.train` accepts, read from its signature and
-    :data:`fastq.train.PER_AGENT_ARGUMENTS` / :data:`~fastq.train.SCHEDULE_ARGUMENTS`.
+    :data:`fastq._train.PER_AGENT_ARGUMENTS` / :data:`~fastq._train.SCHEDULE_ARGUMENTS`.
 
     Returns
     -------
@@ -331,12 +330,13 @@ def train_arguments() -> tuple[list[str], set[str], set[str]]:
 
     Examples
     --------
-    >>> from fastq.sweep import train_arguments
+    >>> from fastq._sweep import train_arguments
     >>> names, per_agent, schedules = train_arguments()
     >>> "alpha" in per_agent and "gamma" in per_agent and "tie_break" not in per_agent
     True
     """
-    train_module = importlib.import_module("fastq.train")
+    from . import _train as train_module
+
     signature = inspect.signature(train_module.train)
     names = [n for n, p in signature.parameters.items()
              if p.kind is p.KEYWORD_ONLY and n not in RESERVED]
@@ -582,7 +582,7 @@ class _Plan:
     # Arguments are checked by train() itself, on a two-state model with the numpy reference:
     # nothing is compiled, and whatever train() accepts, a sweep accepts.
     def _probe(self, group: _Group) -> None:
-        from .train import train
+        from ._train import train
 
         def attempt(positions, episodes):
             kwargs = {**group.shared, "backend": "numpy"}
@@ -628,7 +628,7 @@ class _Plan:
         return 4 * sa * 8 + 2 * self.episodes * 13 + 256
 
     def manifest(self, chunk_agents: int) -> dict:
-        from .train import versions
+        from ._train import versions
 
         n = len(self.roots)
         chunks = []
@@ -682,9 +682,11 @@ class _Plan:
 def _cell_error(exc: Exception, cell: int, values: dict, settings: dict) -> Exception:
     """``exc`` with the cell in its message; ``.key`` names the setting it is about, if known."""
     label = ", ".join(f"{k}={v!r}" for k, v in values.items()) or "the only cell"
-    error = type(exc)(f"sweep cell {cell} ({label}): {exc}")
-    match = re.match(r"(\w+)", str(exc))
-    name = match.group(1) if match else None
+    error = (TypeError if isinstance(exc, TypeError) else ValueError)(f"sweep cell {cell} ({label}): {exc}")
+    name = getattr(exc, "argument", None)
+    if name is None:
+        match = re.match(r"(\w+)", str(exc))
+        name = match.group(1) if match else None
     error.key = name if name in values or name in settings else None
     return error
 
@@ -733,7 +735,7 @@ def _difference(stored: dict, new: dict) -> str:
 # ---------------------------------------------------------------------- running chunks
 def _run_chunk(task: dict) -> dict:
     """Run one chunk (one train() call) and return its arrays and meta.  Runs in workers too."""
-    from .train import train
+    from ._train import train
 
     env = _env_from_payload(task["env"])
     n = len(task["seed"])
