@@ -1,57 +1,124 @@
-"""Numba settings in one place.
+"""Numba settings in one place: compile options, the on-disk cache, and threads.
 
-Every kernel in :mod:`fastq.kernels` is compiled with :data:`JIT`; the learner kernels run on
-several threads through :mod:`fastq._parallel`.  Nothing is compiled at import: the first call
-compiles, or :func:`fastq.warmup` compiles on request.
+Every kernel in :mod:`fastq.kernels` is compiled through :func:`jit` (small helpers that are
+inlined into kernels through :data:`JIT`).  Nothing is compiled at import: the first call
+compiles, or loads the kernel from the cache, and :func:`fastq.warmup` does it on request.
 
 - ``fastmath`` stays off: the numpy reference must agree bit for bit, which rules out
-  reassociation and fused multiply-adds.
-- Caching of compiled kernels on disk is off unless ``FASTQ_CACHE=1`` is set in the environment
-  before ``fastq`` is imported (numba writes the cache beside the package, or in
-  ``NUMBA_CACHE_DIR``, or in the user's cache directory).  Where none of them is writable (a
-  read-only install), fastq warns and compiles in every process instead of failing.
-- :func:`threads` sets the number of numba threads for a block of code and restores it after.
+  reassociation and fused multiply-adds.  ``error_model="numpy"``: a kernel never raises.
+- **The compile cache is on by default.**  Numba keeps compiled kernels on disk beside the
+  package (``__pycache__``), or, where the package directory is not writable, in the user's
+  cache directory (or in ``NUMBA_CACHE_DIR`` when set), so a later process loads a kernel in a
+  fraction of a second instead of compiling it for seconds.  ``FASTQ_CACHE=0`` (or false, no,
+  off) in the environment before ``fastq`` is imported turns it off.  The cache can never fail
+  a run: where no location is writable, or a cache file is corrupt, truncated, or cannot be
+  written (a full disk), fastq warns once and compiles in memory (:class:`_SafeCache`).
+- Each kernel's cache entry is keyed by its source file, its compile-time constants and
+  :data:`KERNEL_FINGERPRINT`, a hash of every module whose code is inlined into the kernels,
+  so changing any of them recompiles (numba alone would notice only the kernel's own file).
+- :func:`threads` sets the number of threads for a block of code and restores it after.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import numba
 
-def _probe() -> None:
-    """A function whose cache location stands for every kernel's (see :func:`_cache_usable`)."""
+#: Options shared by every compiled function, inlined helpers included.
+JIT: dict = {"fastmath": False, "nogil": True, "error_model": "numpy"}
+#: Options of the learner and rollout kernels, which allocate nothing: without numba's reference
+#: counting (``_nrt=False``) a kernel's inlined helpers cost no atomic update of an array's
+#: reference count per call -- one per array per step otherwise, about as much as the step.
+KERNEL: dict = {**JIT, "_nrt": False}
 
 
-def _cache_usable() -> bool:
-    """Whether numba can keep compiled kernels on disk for this installation.
+def _enabled(name: str, default: str) -> bool:
+    return os.environ.get(name, default).strip().lower() not in ("0", "false", "no", "off", "")
 
-    Numba writes beside the source (``__pycache__``), in ``NUMBA_CACHE_DIR`` or in the user's
-    cache directory, and raises at decoration time when none is writable: a read-only install
-    would then fail to import.  Instead, fastq warns and compiles without a cache.
-    """
+
+#: Whether compiled kernels are cached on disk (``FASTQ_CACHE``, default on; see above).
+CACHE: bool = _enabled("FASTQ_CACHE", "1") and not numba.config.DISABLE_JIT
+
+
+def _fingerprint() -> str:
+    """A hash of the source of the modules inlined into the kernels (see the module docstring)."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted([*(package / "kernels").glob("*.py"), package / "rng.py", package / "_interface.py",
+                        package / "_config.py"]):
+        try:
+            digest.update(path.read_bytes())
+        except OSError:  # a zipped or stripped install: the cache keys on the kernel file alone
+            digest.update(path.name.encode())
+    return digest.hexdigest()[:16]
+
+
+#: See :func:`_fingerprint`; a closure constant of every learner kernel, hence in its cache key.
+KERNEL_FINGERPRINT: str = _fingerprint()
+
+_warned: list = []
+
+
+def _warn_once(what: str, exc: BaseException) -> None:
+    """One warning per process, for the first failure of the cache (the others follow from it)."""
+    if not _warned:
+        _warned.append(what)
+        warnings.warn(f"fastq's compile cache could not {what} ({type(exc).__name__}: {exc}); kernels are "
+                      "compiled in memory instead. Set FASTQ_CACHE=0 to turn the cache off, or "
+                      "NUMBA_CACHE_DIR to a writable directory.", RuntimeWarning, stacklevel=4)
+
+
+def _cache_class():
     from numba.core.caching import FunctionCache
 
-    try:
-        FunctionCache(_probe)
-    except Exception as exc:  # numba raises RuntimeError; a file system may raise OSError
-        warnings.warn(f"FASTQ_CACHE is set but numba cannot write a cache here ({exc}); kernels are "
-                      "compiled in each process. Set NUMBA_CACHE_DIR to a writable directory.",
-                      RuntimeWarning, stacklevel=2)
-        return False
-    return True
+    class _SafeCache(FunctionCache):
+        """Numba's function cache that never fails a call: a load that fails (a corrupt or
+        truncated file, an unreadable directory) is a miss, a save that fails (a full disk, a
+        read-only directory) is skipped; either warns once per process.  An index that cannot be
+        read is replaced by a fresh one."""
+
+        def load_overload(self, sig, target_context):
+            try:
+                return super().load_overload(sig, target_context)
+            except Exception as exc:  # pickle, EOF, OS and LLVM errors alike
+                _warn_once("read a cached kernel", exc)
+                return None
+
+        def save_overload(self, sig, data):
+            try:
+                super().save_overload(sig, data)
+            except Exception as exc:
+                _warn_once("save a compiled kernel", exc)
+                index = getattr(self._cache_file, "_index_path", None)
+                if index is not None and not isinstance(exc, OSError):  # an unreadable index
+                    with contextlib.suppress(Exception):
+                        os.unlink(index)
+                        super().save_overload(sig, data)
+
+    return _SafeCache
 
 
-#: Whether compiled kernels are cached on disk: ``FASTQ_CACHE=1`` (or true, yes, on) in the
-#: environment before ``fastq`` is imported, and a writable cache location.
-CACHE: bool = (os.environ.get("FASTQ_CACHE", "0").strip().lower() in ("1", "true", "yes", "on")
-               and _cache_usable())
+def jit(py_func=None, *, nrt: bool = False, **options):
+    """Compile ``py_func`` with numba (:data:`KERNEL` options, or :data:`JIT` with ``nrt=True``
+    for a kernel that allocates), cached on disk when :data:`CACHE` is on.
 
-#: Options shared by every compiled function.
-JIT: dict = {"cache": CACHE, "fastmath": False, "nogil": True, "error_model": "numpy"}
+    Under ``NUMBA_DISABLE_JIT=1`` numba returns the Python function itself, and so does this.
+    """
+    if py_func is None:
+        return lambda f: jit(f, nrt=nrt, **options)
+    dispatcher = numba.njit(**(JIT if nrt else KERNEL), **options)(py_func)
+    if CACHE and isinstance(dispatcher, numba.core.dispatcher.Dispatcher):
+        try:
+            dispatcher._cache = _cache_class()(py_func)
+        except Exception as exc:  # no writable location: numba raises RuntimeError
+            _warn_once("find a writable location", exc)
+    return dispatcher
 
 
 def max_threads() -> int:

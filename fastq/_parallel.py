@@ -3,23 +3,19 @@
 The kernels of :mod:`fastq.kernels.learners` are serial loops over a range of agents,
 ``kernel(*args, agent_start, agent_stop)``, compiled with ``nogil=True``.  :func:`over_agents`
 turns one into a function of the whole population: the agents are cut into chunks, and
-``numba.get_num_threads()`` Python threads take chunks in turn until none is left (dynamic
-scheduling, so an unlucky chunk of long episodes does not hold the others back).  Each agent's
-numbers depend only on its own stream, never on its chunk or thread, so results are identical
-for every thread count.
+``threads`` Python threads take chunks in turn until none is left (dynamic scheduling, so an
+unlucky chunk of long episodes does not hold the others back).  Each agent's numbers depend only
+on its own stream, never on its chunk or thread, so results are identical for every thread count.
 
 Why threads and not a numba ``prange`` loop: a parallel kernel compiles two to three times
-slower (numba compiles its body twice and adds the scheduler), which made the first ``train()``
-call take 8-10 s; the serial kernel compiles in about 4 s and runs as fast.  A job with fewer agents
-than a chunk runs in the calling thread, with no thread started at all.
+slower (numba compiles its body twice and adds the scheduler); the serial kernel runs as fast.
+A job with fewer agents than a chunk runs in the calling thread, with no thread started at all.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import itertools
-
-import numba
 
 #: Chunks per thread: enough for the threads to even out, few enough that Python's per-chunk
 #: overhead (microseconds) is nothing against a chunk's work.
@@ -44,35 +40,37 @@ def chunks(agents: int, threads: int) -> list[tuple[int, int]]:
     return [(start, min(start + size, agents)) for start in range(0, agents, size)]
 
 
-def over_agents(kernel):
-    """``run(*args)``: ``kernel(*args, start, stop)`` for every chunk of the agents, on threads.
+def over_agents(kernel, *, parallel: bool = True):
+    """``run(*args, threads=None)``: ``kernel(*args, start, stop)`` for every chunk of the agents.
 
     Parameters
     ----------
     kernel : callable
-        A learner kernel, ``kernel(model, hyper, options, keys, episode_start, episode_stop,
-        state, out, agent_start, agent_stop)``; the number of agents is ``len(keys)``.
+        A learner kernel, ``kernel(model, hyper, keys, episode_start, episode_stop, state, out,
+        agent_start, agent_stop)``; the number of agents is ``len(keys)``.
+    parallel : bool
+        Whether the chunks may run on several threads (False: the whole range in the calling
+        thread, as the numpy reference runs).
 
     Returns
     -------
     callable
-        ``run(model, hyper, options, keys, episode_start, episode_stop, state, out)``, running
-        every agent on ``numba.get_num_threads()`` threads (set by :func:`fastq._config.threads`).
-        ``run.kernel`` is ``kernel``.  A Ctrl-C while the threads run lets every chunk of the
-        call finish, so the call's work is complete, and then raises ``KeyboardInterrupt``.
+        ``run(model, hyper, keys, episode_start, episode_stop, state, out, threads=None)``,
+        running every agent on ``threads`` threads (None: one).  ``run.kernel`` is ``kernel``.
+        A Ctrl-C while the threads run lets every chunk of the call finish, so the call's work is
+        complete, and then raises ``KeyboardInterrupt``.
 
     Examples
     --------
-    >>> import numba, numpy as np
+    >>> import numpy as np
     >>> seen = []
     >>> run = over_agents(lambda *args: seen.append(args[-2:]))
-    >>> run(None, None, None, np.zeros(40, np.uint64), 0, 1, None, None)
-    >>> sorted(seen) == chunks(40, numba.get_num_threads())
+    >>> run(None, None, np.zeros(40, np.uint64), 0, 1, None, None, threads=2)
+    >>> sorted(seen) == chunks(40, 2)
     True
     """
-    def run(*args):
-        threads = numba.get_num_threads()
-        ranges = chunks(len(args[3]), threads)
+    def run(*args, threads=None):
+        ranges = chunks(len(args[2]), (threads or 1) if parallel else 1)
         if len(ranges) == 1:
             kernel(*args, *ranges[0])
             return

@@ -1,10 +1,18 @@
 """train(): validate, canonicalise, allocate, dispatch in blocks, wrap a Result.
 
-Every argument is checked before anything is compiled or allocated.  Hyperparameters become
-read-only per-agent float64 arrays; the seed becomes one stream key per agent
-(:func:`fastq.rng.agent_keys`).  The kernel then runs over blocks of episodes, the Q-tables
-carried from block to block, so that progress can be shown and an interrupt (Ctrl-C) keeps every
-finished block.
+:func:`train` runs in phases, one function each:
+
+1. :func:`_request` checks every argument -- before anything is compiled or allocated -- and
+   turns them into a :class:`_Request`: the model, the learner (:data:`fastq.algos.LEARNERS`),
+   per-agent hyperparameter arrays and schedule tables (:class:`fastq._interface.Hyper`), one
+   stream key per agent (:func:`fastq.rng.stream_keys`);
+2. the memory the tables and outputs will take is checked against what is available;
+3. the learner allocates its tables (:meth:`fastq.algos.Learner.allocate`);
+4. :mod:`fastq._dispatch` picks the kernel (its variant and backend) and compiles it;
+5. :func:`_run_blocks` runs the episodes in blocks, the tables carried from block to block, so
+   that progress can be shown, ``eval_every`` checkpoints taken, and an interrupt (Ctrl-C)
+   keeps every finished block;
+6. :func:`_result` wraps the arrays and the metadata in a :class:`fastq.Result`.
 """
 
 from __future__ import annotations
@@ -14,19 +22,20 @@ import platform
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
-from . import _config, _validate, algos
-from .algos import ALGORITHMS, BACKENDS, EXPLORATIONS, kernel
+from . import _config, _dispatch, _validate, algos
+from ._interface import Hyper, Outputs, kernel_model
+from .algos import ALGORITHMS, BACKENDS, EXPLORATIONS, LEARNERS, TIE_BREAKS
 from .envs import make
 from .grid import GridWorld
 from .mdp import as_mdp
 from .results import Result
-from .solve import greedy_metrics
 from .rng import EPISODES_LIMIT, SEED_LIMIT, stream_keys
+from .solve import greedy_metrics
 
-TIE_BREAKS = ("random", "first")
 #: Most agent-steps in one block (counting every episode at ``max_steps``): a block is the unit
 #: of progress reporting and of interrupt safety, and a compiled block cannot be interrupted, so
 #: this bounds how long Ctrl-C waits (about a second at full speed, usually far less).
@@ -136,32 +145,89 @@ def train(
     >>> res.q.shape, res.returns.shape, res.lengths.shape
     ((16, 64, 4), (16, 100), (16, 100))
     """
+    request = _request(env, algo, agents=agents, episodes=episodes, alpha=alpha, gamma=gamma, epsilon=epsilon,
+                       q_init=q_init, tie_break=tie_break, exploration=exploration, temperature=temperature,
+                       planning_steps=planning_steps, eval_every=eval_every, seed=seed, agent_ids=agent_ids,
+                       backend=backend, dtype=dtype, threads=threads, progress=progress)
+    mdp, learner = request.mdp, request.learner
+    state = learner.allocate(mdp, request.params["q_init"], request.dtype, request.visits)
+    out = Outputs(np.zeros((request.agents, request.episodes)),
+                  np.zeros((request.agents, request.episodes), dtype=np.int32),
+                  np.zeros((request.agents, request.episodes), dtype=np.bool_))
+    variant = _dispatch.variant(learner.code, mdp, softmax=request.exploration == "softmax",
+                                tie_random=request.tie_break == "random", visits=request.visits)
+    run = _dispatch.learner(variant, request.backend)
+    arguments = (kernel_model(mdp), request.hyper, request.keys)
+    compile_time = 0.0
+    if request.backend == "numba":
+        compile_time = _dispatch.compile(run.kernel, (*arguments, 0, 0, state, out, 0, 0))
+    done, interrupted, evaluations, eval_time, wall = _run_blocks(request, run, arguments, state, out)
+    return _result(request, state, out, done, interrupted, evaluations, eval_time, wall, compile_time)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """A validated :func:`train` call: every argument in the form the kernels take."""
+
+    env: object
+    mdp: object
+    algo: str
+    learner: algos.Learner
+    agents: int
+    episodes: int
+    hyper: Hyper
+    params: dict
+    schedules: dict
+    keys: np.ndarray
+    seeds: np.ndarray
+    scalar_seed: bool
+    ids: np.ndarray
+    agent_ids_given: bool
+    visits: bool
+    exploration: str
+    tie_break: str
+    planning_steps: int
+    eval_every: int | None
+    backend: str
+    dtype: np.dtype
+    threads: int | None
+    progress: bool
+
+
+def _request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_break, exploration, temperature,
+             planning_steps, eval_every, seed, agent_ids, backend, dtype, threads, progress) -> _Request:
+    """Check every argument of :func:`train` and turn it into the kernels' form."""
     if isinstance(env, str):
         env = make(env)
     mdp = as_mdp(env)
     _validate.choice("algo", algo, ALGORITHMS)
     agents = _validate.integer("agents", agents, low=1)
     episodes = _validate.integer("episodes", episodes, low=1, high=EPISODES_LIMIT - 1)
-    S, A, _ = mdp.shape
     _validate.choice("exploration", exploration, EXPLORATIONS)
     if planning_steps is None:
         planning_steps = DEFAULT_PLANNING_STEPS if algo == "dyna_q" else 0
     elif algo != "dyna_q":
-        raise ValueError(f"planning_steps applies to algo='dyna_q' only, got algo={algo!r}")
+        raise _validate.ArgumentError(
+            "planning_steps", f"planning_steps applies to algo='dyna_q' only, got algo={algo!r}")
     planning_steps = _validate.integer("planning_steps", planning_steps, low=0, high=MAX_PLANNING_STEPS)
     if eval_every is not None:
         eval_every = _validate.integer("eval_every", eval_every, low=1)
     dtype = _validate.table_dtype("dtype", dtype)
+    _validate.choice("tie_break", tie_break, TIE_BREAKS)
+    _validate.choice("backend", backend, BACKENDS)
+    if threads is not None:
+        threads = _validate.integer("threads", threads, low=1, high=_config.max_threads())
+    if not isinstance(progress, (bool, np.bool_)):
+        raise _validate.ArgumentTypeError("progress", f"progress must be True or False, got {progress!r}")
+    if progress and importlib.util.find_spec("tqdm") is None:
+        raise ImportError("progress=True needs tqdm: pip install 'fastq-rl[progress]'")
     visits = isinstance(alpha, algos.visits)
-    # (agents, S, A) tables: of `dtype`, Q, Double Q's two and Dyna-Q's model rewards; int64, the
-    # visit counts and Dyna-Q's model next states and seen pairs.
-    float_tables = 1 + 2 * (algo == "double_q") + (algo == "dyna_q")
-    int_tables = visits + 2 * (algo == "dyna_q")
+    learner = LEARNERS[algo]
+    S, A, _ = mdp.shape
     shown = "" if dtype == np.float64 else f", dtype={dtype.name!r}"
-    _validate.memory(
+    _validate.memory(  # before the per-agent arrays below: the estimate counts them too
         f"train(agents={agents}, episodes={episodes}{shown}) on {S} states x {A} actions",
-        agents * ((float_tables * dtype.itemsize + int_tables * 8) * S * A + 8 * 8)
-        + agents * episodes * (8 + 4 + 1),
+        agents * learner.table_bytes(S, A, dtype.itemsize, visits) + agents * episodes * (8 + 4 + 1),
     )
     if visits:
         alpha_table, alpha_row = np.ones((1, 1)), np.zeros(agents, dtype=np.int64)
@@ -189,182 +255,115 @@ def train(
             schedules[name] = rows
     if visits:
         params["alpha_power"] = alpha_power
-    _validate.choice("tie_break", tie_break, TIE_BREAKS)
     scalar_seed = isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_))
     seeds = _validate.per_agent_int("seed", seed, agents, high=SEED_LIMIT)
     ids = (np.arange(agents, dtype=np.uint64) if agent_ids is None
            else _validate.per_agent_int("agent_ids", agent_ids, agents, high=2**63 - 1))
-    _validate.choice("backend", backend, BACKENDS)
-    if threads is not None:
-        threads = _validate.integer("threads", threads, low=1, high=_config.max_threads())
-    if not isinstance(progress, (bool, np.bool_)):
-        raise TypeError(f"progress must be True or False, got {progress!r}")
-    if progress and importlib.util.find_spec("tqdm") is None:
-        raise ImportError("progress=True needs tqdm: pip install 'fastq-rl[progress]'")
-
-    def table(init: np.ndarray | float, used: bool, dtype=np.float64) -> np.ndarray:
-        """An (agents, S, A) learner table, or a placeholder when the algorithm has none."""
-        if not used:
-            return np.zeros((1, 1, 1), dtype=dtype)
-        out = np.empty((agents, S, A), dtype=dtype)
-        out[:] = init
-        return out
-
-    # Terminal rows 0, disallowed actions -inf (never chosen, never the max), the rest q_init:
-    # built in one pass over the tables, which are most of a large run's memory.
-    fixed = np.where(mdp.terminal[:, None], 0.0, np.where(mdp.allowed, np.nan, -np.inf)).astype(dtype)
-    q_start = np.where(np.isnan(fixed), params["q_init"].astype(dtype)[:, None, None], fixed)
-    double = algo == "double_q"
-    dyna = algo == "dyna_q"
-    # Double Q's tables A and B of agent i are rows 2i and 2i + 1 of one array (see the kernels).
-    q_ab = np.repeat(q_start, 2, axis=0) if double else table(0.0, False, dtype)
-    q_a, q_b = q_ab[0::2], q_ab[1::2]
-    q = q_a + q_b if double else q_start
-    state = (
-        q, q_ab,
-        table(0, visits, np.int64),
-        table(-1, dyna, np.int64), table(0.0, dyna, dtype),
-        np.zeros((agents, S * A) if dyna else (1, 1), dtype=np.int64),
-        np.zeros(agents if dyna else 1, dtype=np.int64),
-    )
-    del q_start
-    returns = np.zeros((agents, episodes))
-    lengths = np.zeros((agents, episodes), dtype=np.int32)
-    successes = np.zeros((agents, episodes), dtype=np.bool_)
     keys = stream_keys(seeds, ids)
-    model = (mdp.next_state, mdp.cum_prob, mdp.reward, mdp.reward_std, mdp.terminal, mdp.goal,
-             mdp.start_cum, mdp.n_allowed, mdp.allowed_actions, mdp.max_steps)
-    hyper = (params["gamma"], alpha_table, alpha_row, alpha_power, eps_table, eps_row, temp_table, temp_row)
-    options = (int(exploration == "softmax"), int(tie_break == "random"), int(visits),
-               int(bool((mdp.reward_std > 0).any())), int(mdp.all_allowed), planning_steps)
+    hyper = Hyper(params["gamma"], alpha_table, alpha_row, alpha_power, eps_table, eps_row, temp_table, temp_row,
+                  planning_steps)
     for arr in (keys, alpha_table, alpha_row, alpha_power, eps_table, eps_row, temp_table, temp_row):
         arr.flags.writeable = False
-    plain = not (options[0] or options[2] or options[3]) and options[4]
-    run = kernel(algo, backend, plain)
-    block = max(1, min(episodes, BLOCK_AGENT_STEPS // (agents * mdp.max_steps * (1 + planning_steps))))
-    stops = set(range(block, episodes, block)) | {episodes}
-    checkpoints = list(range(eval_every, episodes + 1, eval_every)) if eval_every else []
-    stops = sorted(stops | set(checkpoints))  # blocks end at every checkpoint
-    evaluations = []
-    eval_time = 0.0
+    return _Request(env=env, mdp=mdp, algo=algo, learner=learner, agents=agents, episodes=episodes,
+                    hyper=hyper, params=params, schedules=schedules, keys=keys, seeds=seeds,
+                    scalar_seed=scalar_seed, ids=ids, agent_ids_given=agent_ids is not None, visits=visits,
+                    exploration=exploration, tie_break=tie_break, planning_steps=planning_steps,
+                    eval_every=eval_every, backend=backend, dtype=dtype, threads=threads, progress=bool(progress))
 
-    def arguments(start: int, stop: int) -> tuple:
-        return (model, hyper, options, keys, start, stop, state, (returns, lengths, successes))
 
-    compile_time = _compile(run.kernel, arguments(0, 0) + (0, 0)) if backend == "numba" else 0.0
-    bar = _progress_bar(episodes, agents) if progress else None
-    done = 0
-    interrupted = False
+def _blocks(request: _Request) -> tuple[list[int], list[int]]:
+    """The episode at which each block ends, and the ``eval_every`` checkpoints (blocks end at
+    every checkpoint)."""
+    mdp, episodes = request.mdp, request.episodes
+    per_block = BLOCK_AGENT_STEPS // (request.agents * mdp.max_steps * (1 + request.planning_steps))
+    block = max(1, min(episodes, per_block))
+    checkpoints = list(range(request.eval_every, episodes + 1, request.eval_every)) if request.eval_every else []
+    return sorted(set(range(block, episodes, block)) | {episodes} | set(checkpoints)), checkpoints
+
+
+def _run_blocks(request: _Request, run, arguments: tuple, state, out):
+    """Run the episodes block by block; ``(episodes done, interrupted, evaluations, seconds spent
+    evaluating, wall seconds)``.
+
+    Python sees Ctrl-C only between bytecodes: a compiled kernel has always finished its block by
+    then (every episode has a length >= 1), and the block is kept.  The numpy reference may stop
+    half-way through a block: it is rolled back to the block's start.
+    """
+    stops, checkpoints = _blocks(request)
+    bar = _progress_bar(request.episodes, request.agents) if request.progress else None
+    threads = (request.threads or _config.max_threads()) if request.backend == "numba" else 1
+    evaluations, eval_time, done, interrupted = [], 0.0, 0, False
     started = time.perf_counter()
-    with _config.threads(threads if backend == "numba" else 1) as n_threads:
-        try:
-            for start, stop in zip([0, *stops[:-1]], stops):
-                snapshot = [a.copy() for a in state] if backend == "numpy" else None
-                try:
-                    run(*arguments(start, stop))
-                except KeyboardInterrupt:
-                    # Python sees Ctrl-C only between bytecodes: a compiled kernel has always
-                    # finished its block by then (every episode has a length >= 1), and the
-                    # block is kept.  The numpy reference may stop half-way: roll it back.
-                    if (lengths[:, start:stop] > 0).all():
-                        done = stop
-                    elif snapshot is not None:
-                        for a, saved in zip(state, snapshot):
-                            a[:] = saved
-                    raise
-                done = stop
-                if eval_every and stop % eval_every == 0:
-                    tic = time.perf_counter()
-                    evaluations.append(greedy_metrics(mdp, q, params["gamma"]))
-                    eval_time += time.perf_counter() - tic
-                if bar is not None:
-                    bar.update(stop - start)
-        except KeyboardInterrupt:
-            interrupted = True
-            warnings.warn(
-                f"train() interrupted: keeping the {done} of {episodes} episodes that finished",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-        finally:
+    try:
+        for start, stop in zip([0, *stops[:-1]], stops):
+            snapshot = [a.copy() for a in state] if request.backend == "numpy" else None
+            try:
+                run(*arguments, start, stop, state, out, threads=threads)
+            except KeyboardInterrupt:
+                if (out.lengths[:, start:stop] > 0).all():
+                    done = stop
+                elif snapshot is not None:
+                    for a, saved in zip(state, snapshot):
+                        a[:] = saved
+                raise
+            done = stop
+            if request.eval_every and stop % request.eval_every == 0:
+                tic = time.perf_counter()
+                evaluations.append(greedy_metrics(request.mdp, state.q, request.params["gamma"]))
+                eval_time += time.perf_counter() - tic
             if bar is not None:
-                bar.close()
-    wall = time.perf_counter() - started
+                bar.update(stop - start)
+    except KeyboardInterrupt:
+        interrupted = True
+        warnings.warn(f"train() interrupted: keeping the {done} of {request.episodes} episodes that finished",
+                      RuntimeWarning, stacklevel=3)
+    finally:
+        if bar is not None:
+            bar.close()
+    return done, interrupted, evaluations, eval_time, time.perf_counter() - started
 
+
+def _result(request: _Request, state, out, done, interrupted, evaluations, eval_time, wall, compile_time) -> Result:
+    """The :class:`fastq.Result` of a finished (or interrupted) run."""
+    env, agents = request.env, request.agents
     meta = {
-        "algo": algo,
-        "env": mdp.name,
+        "algo": request.algo,
+        "env": request.mdp.name,
         "env_options": env.options() if isinstance(env, GridWorld) else None,
-        "seed": int(seeds[0]) if scalar_seed else None,
-        "backend": backend,
-        "threads": n_threads,
-        "tie_break": tie_break,
-        "exploration": exploration,
-        "dtype": dtype.name,
-        "planning_steps": planning_steps,
-        "schedules": schedules,
-        "eval_every": eval_every,
+        "seed": int(request.seeds[0]) if request.scalar_seed else None,
+        "backend": request.backend,
+        "threads": (request.threads or _config.max_threads()) if request.backend == "numba" else 1,
+        "tie_break": request.tie_break,
+        "exploration": request.exploration,
+        "dtype": request.dtype.name,
+        "planning_steps": request.planning_steps,
+        "schedules": request.schedules,
+        "eval_every": request.eval_every,
         "agents": agents,
         "episodes": done,
-        "episodes_requested": episodes,
+        "episodes_requested": request.episodes,
         "interrupted": interrupted,
         "wall_time": wall,
         "compile_time": compile_time,
         "versions": versions(),
     }
-    if done < episodes:  # views, not copies: the outputs may fill most of the memory
+    returns, lengths, successes = out
+    if done < request.episodes:  # views, not copies: the outputs may fill most of the memory
         returns, lengths, successes = (a[:, :done] for a in (returns, lengths, successes))
-    if not scalar_seed:
-        params["seed"] = seeds
-    if agent_ids is not None:
-        params["agent_ids"] = ids
-    if double:
-        q = (q_a + q_b) / 2.0  # exact, and of q's dtype: same argmax and ties as the sum it acted on
-    extra = {"q_a": q_a, "q_b": q_b} if double else {}
-    if eval_every:
+    params = dict(request.params)
+    if not request.scalar_seed:
+        params["seed"] = request.seeds
+    if request.agent_ids_given:
+        params["agent_ids"] = request.ids
+    q, extra = request.learner.finish(state)
+    if request.eval_every:
+        checkpoints = list(range(request.eval_every, request.episodes + 1, request.eval_every))
         extra["eval_episodes"] = np.array(checkpoints[: len(evaluations)], dtype=np.int64)
         extra["eval_value"] = np.stack([v for v, _ in evaluations], axis=1) if evaluations else np.zeros((agents, 0))
         extra["eval_success"] = np.stack([p for _, p in evaluations], axis=1) if evaluations else np.zeros((agents, 0))
         meta["eval_time"] = eval_time  # included in wall_time
     return Result(q, returns, lengths, successes, params={k: np.array(v) for k, v in params.items()},
                   meta=meta, extra=extra)
-
-
-#: (kernel, argument layout) pairs already compiled in this process (see :func:`_compile`).
-_COMPILED: set = set()
-
-
-def _layout(value):
-    """What numba's type of an argument depends on, cheaply: for an array its dtype, number of
-    dimensions, contiguity, writeability and alignment; tuples element by element; else the
-    Python type."""
-    if isinstance(value, tuple):
-        return tuple(_layout(v) for v in value)
-    if isinstance(value, np.ndarray):
-        flags = value.flags
-        return value.dtype.str, value.ndim, flags.c_contiguous, flags.writeable, flags.aligned
-    return type(value)
-
-
-def _compile(dispatcher, args: tuple) -> float:
-    """Compile a numba kernel for these argument types, if it is not yet; the seconds it took.
-
-    Compiling apart from the first block keeps compilation out of ``meta["wall_time"]``.  Asking
-    numba for the types (``numba.typeof`` of 30 arrays) takes about half a millisecond, as much
-    as a small job's training, so the answer is remembered per argument layout.
-    """
-    key = (dispatcher, _layout(args))
-    if key in _COMPILED:
-        return 0.0
-    import numba
-
-    signature = tuple(numba.typeof(a) for a in args)
-    started = time.perf_counter()
-    compiling = signature not in dispatcher.overloads
-    if compiling:
-        dispatcher.compile(signature)
-    _COMPILED.add(key)
-    return time.perf_counter() - started if compiling else 0.0
 
 
 def versions() -> dict:
@@ -395,9 +394,9 @@ def warmup() -> None:
     >>> import fastq
     >>> fastq.warmup()
     """
-    tiny = GridWorld(["SG"], slip=0.1)
-    for algo in ALGORITHMS:
-        train(tiny, algo, agents=1, episodes=1, backend="numba")
+    for name in ("FrozenLake-8x8", "CliffWalking"):
+        for algo in ALGORITHMS:
+            train(name, algo, agents=1, episodes=1, backend="numba")
 
 
 __all__ = ["train", "warmup"]

@@ -1,3 +1,3 @@
 """The version of fastq, in a module of its own so that any module can read it without importing the package."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,10 +1,12 @@
-"""Algorithm names, and schedules of hyperparameters turned into plain kernel arrays.
+"""Algorithm names, each learner's tables, and schedules of hyperparameters turned into plain
+kernel arrays.
 
-Every algorithm name is the name of a function in :mod:`fastq.kernels` (numba) and of its twin in
-:mod:`fastq.reference` (numpy).  Hyperparameters reach the kernels as plain arrays (see
-:func:`fastq.train`): a number or a per-agent array becomes one value per agent, a schedule a
-table of per-episode values computed here, in numpy, once -- so both backends read the same
-numbers and a sweep over hyperparameters never recompiles.
+Every learner has one :class:`Learner` description here: its kernel code and the tables it keeps
+beside ``Q`` -- what :func:`fastq.train` allocates, what the memory estimate counts and what the
+result reports.  Hyperparameters reach the kernels as plain arrays (:mod:`fastq._interface`): a
+number or a per-agent array becomes one value per agent, a schedule a table of per-episode values
+computed here, in numpy, once -- so both backends read the same numbers and a sweep over
+hyperparameters never recompiles.
 
 Schedules (values by episode ``e = 0, 1, ...`` of the run):
 
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validate
+from ._interface import DOUBLE_Q, DYNA_Q, EXPECTED_SARSA, Q_LEARNING, SARSA, State
 
 #: Algorithms :func:`fastq.train` accepts, in the order of their kernel codes.
 ALGORITHMS = ("q_learning", "sarsa", "expected_sarsa", "double_q", "dyna_q")
@@ -29,30 +32,86 @@ ALGORITHMS = ("q_learning", "sarsa", "expected_sarsa", "double_q", "dyna_q")
 BACKENDS = ("numba", "numpy")
 #: Exploration rules of the behaviour policy.
 EXPLORATIONS = ("epsilon_greedy", "softmax")
+#: How the greedy action is chosen among equal values.
+TIE_BREAKS = ("random", "first")
 
 
-def kernel(algo: str, backend: str, plain: bool = False):
-    """The function that runs ``algo`` on ``backend`` for a whole population of agents.
+@dataclass(frozen=True)
+class Learner:
+    """What :func:`fastq.train` needs to know about one learner besides its kernel.
 
-    ``run(model, hyper, options, keys, episode_start, episode_stop, state, out)``: the kernel of
-    :mod:`fastq.kernels.learners` (or its numpy twin) over every agent, on the threads of
-    :func:`fastq._config.threads` (:func:`fastq._parallel.over_agents`); ``run.kernel`` is the
-    kernel itself.  ``plain`` (epsilon-greedy, no ``visits``, no reward noise, every action
-    allowed) selects the specialised numba kernel of Q-learning, which gives the same numbers
-    faster.
+    ``double_tables``: Double Q's two tables, rows ``2i`` (A) and ``2i + 1`` (B) of one
+    ``(2 * agents, S, A)`` array, the policy acting on their sum.  ``model``: Dyna-Q's model of
+    last observed ``(r, s')`` per pair (a table of next states, one of rewards) and its list of
+    seen pairs.
     """
-    from ._parallel import over_agents
 
-    _validate.choice("algo", algo, ALGORITHMS)
-    _validate.choice("backend", backend, BACKENDS)
-    if backend == "numba":
-        from .kernels import learners as module
+    name: str
+    code: int
+    double_tables: bool = False
+    model: bool = False
 
-        if plain and algo == "q_learning":
-            return over_agents(module.q_learning_plain)
-    else:
-        from .reference import learners as module
-    return over_agents(getattr(module, algo))
+    def table_bytes(self, S: int, A: int, itemsize: int, visits: bool) -> int:
+        """Bytes of one agent's tables: Q, and the learner's own (:class:`fastq._interface.State`)."""
+        float_tables = 1 + 2 * self.double_tables + self.model
+        int_tables = visits + 2 * self.model  # visit counts; Dyna-Q's next states and seen pairs
+        return (float_tables * itemsize + int_tables * 8) * S * A + 8 * 8
+
+    def allocate(self, mdp, q_init: np.ndarray, dtype: np.dtype, visits: bool) -> State:
+        """The learner's tables for ``len(q_init)`` agents, at their initial values.
+
+        Q holds ``q_init`` (per agent, rounded to ``dtype``) on every allowed action of every
+        non-terminal state, 0 on terminal states and ``-inf`` on disallowed actions (never
+        chosen, never the max).  Filled in place from broadcast views: no temporary as large as
+        a table, which are most of a large run's memory.
+        """
+        agents = len(q_init)
+        S, A, _ = mdp.shape
+        free = ~mdp.terminal[:, None] & mdp.allowed
+        fixed = np.where(mdp.terminal[:, None], 0.0, -np.inf).astype(dtype)
+        init = q_init.astype(dtype)[:, None, None]
+
+        def initial(rows: int) -> np.ndarray:
+            out = np.empty((agents, rows, S, A), dtype=dtype)
+            np.copyto(out, fixed)
+            np.copyto(out, init[:, None], where=free)
+            return out.reshape(agents * rows, S, A)
+
+        def placeholder(shape, dtype) -> np.ndarray:
+            return np.zeros(shape, dtype=dtype)
+
+        if self.double_tables:
+            q_ab = initial(2)
+            q = np.add(q_ab[0::2], q_ab[1::2])
+        else:
+            q_ab = placeholder((1, 1, 1), dtype)
+            q = initial(1)
+        counts = np.zeros((agents, S, A), dtype=np.int64) if visits else placeholder((1, 1, 1), np.int64)
+        if self.model:
+            return State(q, q_ab, counts, np.full((agents, S, A), -1, dtype=np.int64),
+                         np.zeros((agents, S, A), dtype=dtype), np.zeros((agents, S * A), dtype=np.int64),
+                         np.zeros(agents, dtype=np.int64))
+        return State(q, q_ab, counts, placeholder((1, 1, 1), np.int64), placeholder((1, 1, 1), dtype),
+                     placeholder((1, 1), np.int64), placeholder(1, np.int64))
+
+    def finish(self, state: State) -> tuple[np.ndarray, dict]:
+        """``Result.q`` and the learner's extra arrays from its final tables."""
+        if self.double_tables:
+            q_a, q_b = state.q_ab[0::2], state.q_ab[1::2]
+            # exact, and of q's dtype: the same argmax and ties as the sum it acted on
+            return (q_a + q_b) / 2.0, {"q_a": q_a, "q_b": q_b}
+        return state.q, {}
+
+
+#: The learners, by name.
+LEARNERS = {
+    "q_learning": Learner("q_learning", Q_LEARNING),
+    "sarsa": Learner("sarsa", SARSA),
+    "expected_sarsa": Learner("expected_sarsa", EXPECTED_SARSA),
+    "double_q": Learner("double_q", DOUBLE_Q, double_tables=True),
+    "dyna_q": Learner("dyna_q", DYNA_Q, model=True),
+}
+assert tuple(LEARNERS) == ALGORITHMS and all(LEARNERS[n].code == c for c, n in enumerate(ALGORITHMS))
 
 
 class Schedule:
@@ -196,4 +255,5 @@ def schedule_table(
     return table, rows, [repr(v) for v in value]
 
 
-__all__ = ["ALGORITHMS", "BACKENDS", "EXPLORATIONS", "Schedule", "exponential", "kernel", "linear", "visits"]
+__all__ = ["ALGORITHMS", "BACKENDS", "EXPLORATIONS", "LEARNERS", "TIE_BREAKS", "Learner", "Schedule",
+           "exponential", "linear", "visits"]

@@ -10,8 +10,6 @@ Every random draw an agent makes is a pure function of ``(seed, agent, draw inde
                   z ^ (z >> 31)                       (all arithmetic modulo 2**64)
     key(seed, agent)   = mix64(mix64(seed + G) + (agent + 1) * G),   G = 0x9E3779B97F4A7C15
     draw(key, index)   = mix64(key + (index + 1) * G)
-    uniform(x)  = (x >> 11) * 2**-53                  a float64 in [0, 1), exact
-    bounded(x, n) = ((x >> 32) * n) >> 32             an integer in [0, n), for n < 2**32
 
 ``draw`` is SplitMix64 whose state is the agent's key advanced ``index + 1`` times: a
 counter-based generator.  Nothing is shared between agents or threads, so results do not depend
@@ -21,30 +19,50 @@ The draw index says what a number is for: episode ``e``, step ``t`` of that epis
 counts from 0) and a slot::
 
     index = (e << 32) | (t << 3) | slot
-    slot  0: the start state of episode e (drawn at t = 0)
-          1: explore or not (epsilon-greedy)
-          2: the action: uniform over allowed actions when exploring, the tie among greedy
-             actions, or the softmax sample
-          3: the outcome of the transition
-          4: the reward noise (Gaussian, where the model has reward_std > 0)
-          5: Double Q-learning: which table is updated (the top bit)
-          6: Double Q-learning: the tie in the argmax of the bootstrap
-          7: Dyna-Q: the key of the planning draws of this step; planning update j draws
-             draw(draw(key, index), j)
+    slot  0 RESET       the start state of episode e (drawn at t = 0)
+          1 POLICY      every decision of the behaviour policy at this step, from one draw x:
+                        explore or not: the high 32 bits,  explores(x, epsilon);
+                        the random action, or the pick among tied greedy actions: the low 32
+                        bits,  pick(x, n);  the softmax sample: uniform(x)
+          2 TRANSITION  the outcome of the transition: the number of cumulative probabilities
+                        c = cum_prob[s, a, k] (k < K - 1) with  uniform(x) >= c
+          3 NOISE       the reward noise (Gaussian, where the model has reward_std > 0)
+          4 LEARNER     Double Q-learning: which table is updated (the top bit) and the pick
+                        among tied maximisers of that table in s' (the low 32 bits)
+          5 PLANNING    Dyna-Q: the key of the planning draws of this step; planning update j
+                        draws draw(draw(key, index), j) and uses bounded(., seen pairs)
 
-A draw that is not used (the action slot when there is no tie and no exploration, the
-transition slot of a deterministic model) may be computed or skipped: either way it changes no
-other number, so the kernels compute whatever is cheapest.  Because the index has a fixed layout,
-runs that differ only in ``max_steps`` or ``episodes`` share their random numbers (common random
-numbers), and ``max_steps`` is limited to ``2**29`` steps, ``episodes`` to fewer than ``2**32``.
+The values a draw ``x`` stands for::
 
-The numba kernels (:mod:`fastq.kernels.rng`) and the numpy reference
-(:mod:`fastq.reference.rng`) implement the same functions.  This module holds the plain-Python
-definition with arbitrary-precision integers, which the tests use as a third, independent
-implementation, and the golden values that pin the stream: changing it is a deliberate break.
+    uniform(x)        = (x >> 11) * 2**-53                   float64 in [0, 1), exact
+    explores(x, eps)  = (x >> 32) < ceil(eps * 2**32)        i.e. (x >> 32) * 2**-32 < eps:
+                                                             epsilon quantised to 2**-32
+    pick(x, n)        = ((x & 0xFFFFFFFF) * n) >> 32         an integer in [0, n), n < 2**32
+    bounded(x, n)     = ((x >> 32) * n) >> 32                the same on the high 32 bits
+
+The policy's decisions of one step share one draw: the explore field and the action field are
+disjoint, and the random action and the tie pick are never both used (an agent either explores
+or acts greedily).  The transition keeps a draw of its own at full precision: its outcome is
+``uniform(x) >= c`` counted over the cumulative probabilities, which the kernels evaluate
+exactly as the integer comparison ``x >> 11 >= ceil(c * 2**53)``.
+
+A draw that is not used (the transition slot of a deterministic model, the noise slot without
+noise) may be computed or skipped: either way it changes no other number.  Because the index has
+a fixed layout, runs that differ only in ``max_steps`` or ``episodes`` share their random
+numbers (common random numbers); ``max_steps`` is limited to ``2**29`` steps and ``episodes`` to
+fewer than ``2**32``.
+
+This module holds the plain-Python definition with arbitrary-precision integers, which the tests
+use as a third, independent implementation beside the numba kernels (:mod:`fastq.kernels.rng`)
+and the numpy reference (:mod:`fastq.reference.rng`), the constants they share, and
+:func:`stream_keys`, which turns seeds into the per-agent keys the kernels take.  It imports
+nothing from fastq.  Changing the stream is a deliberate break: the golden values in
+``tests/test_rng.py`` pin it (docs/reproducibility.md).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -52,10 +70,10 @@ GOLDEN = 0x9E3779B97F4A7C15
 MIX1 = 0xBF58476D1CE4E5B9
 MIX2 = 0x94D049BB133111EB
 MASK = (1 << 64) - 1
+LOW32 = (1 << 32) - 1
 
 #: Slots of the draw index (see the module docstring).
-SLOT_RESET, SLOT_EXPLORE, SLOT_ACTION, SLOT_TRANSITION = 0, 1, 2, 3
-SLOT_NOISE, SLOT_COIN, SLOT_BOOTSTRAP_TIE, SLOT_PLANNING = 4, 5, 6, 7
+SLOT_RESET, SLOT_POLICY, SLOT_TRANSITION, SLOT_NOISE, SLOT_LEARNER, SLOT_PLANNING = 0, 1, 2, 3, 4, 5
 #: Bits of the draw index that hold the slot.
 SLOT_BITS = 3
 #: Largest ``max_steps`` the draw-index layout allows.
@@ -64,6 +82,11 @@ MAX_STEPS_LIMIT = 1 << 29
 EPISODES_LIMIT = 1 << 32
 #: Largest seed (seeds are unsigned 64-bit integers).
 SEED_LIMIT = MASK
+#: Columns of the ``rng_state`` array of :mod:`fastq.core`: one row per stream, its key, the
+#: episode it is in and the steps taken in that episode (``NOT_STARTED`` before its first reset).
+KEY, EPISODE, STEP = 0, 1, 2
+NOT_STARTED = np.uint64(MASK)
+
 
 def mix64(z: int) -> int:
     """SplitMix64's finaliser on a Python int (modulo 2**64)."""
@@ -84,7 +107,7 @@ def draw(seed: int, agent: int, index: int) -> int:
     Examples
     --------
     >>> from fastq import rng
-    >>> x = rng.draw(seed=0, agent=3, index=rng.draw_index(episode=0, step=0, slot=1))
+    >>> x = rng.draw(seed=0, agent=3, index=rng.draw_index(episode=0, step=0, slot=rng.SLOT_POLICY))
     >>> 0 <= rng.uniform(x) < 1
     True
     """
@@ -102,14 +125,55 @@ def uniform(x: int) -> float:
 
 
 def bounded(x: int, n: int) -> int:
-    """The integer in ``[0, n)`` that a draw stands for: ``((x >> 32) * n) >> 32``."""
+    """An integer in ``[0, n)`` from the high 32 bits of a draw: ``((x >> 32) * n) >> 32``."""
     return ((x >> 32) * n) >> 32
+
+
+def pick(x: int, n: int) -> int:
+    """An integer in ``[0, n)`` from the low 32 bits of a draw: ``((x & 0xFFFFFFFF) * n) >> 32``.
+
+    Each value has probability ``floor(2**32 / n)`` or ``ceil(2**32 / n)`` out of ``2**32``.
+
+    Examples
+    --------
+    >>> from fastq import rng
+    >>> rng.pick(0xFFFFFFFF, 4), rng.pick(0, 4), rng.pick(1 << 31, 3)
+    (3, 0, 1)
+    """
+    return ((x & LOW32) * n) >> 32
+
+
+def explore_threshold(epsilon: float) -> int:
+    """``ceil(epsilon * 2**32)``: the policy explores when the high 32 bits of its draw are below.
+
+    Exact in float64 (a power-of-two scaling), so ``(x >> 32) < explore_threshold(eps)`` is the
+    same comparison as ``(x >> 32) * 2**-32 < eps``: epsilon quantised to ``2**-32``, 1 always
+    explores, 0 never.
+    """
+    return math.ceil(epsilon * 4294967296.0)
+
+
+def explores(x: int, epsilon: float) -> bool:
+    """Whether a policy draw ``x`` explores under ``epsilon``: ``(x >> 32) < ceil(eps * 2**32)``."""
+    return (x >> 32) < explore_threshold(epsilon)
+
+
+def outcome_threshold(cum: float) -> int:
+    """``ceil(cum * 2**53)``: ``uniform(x) >= cum`` exactly when ``x >> 11 >= outcome_threshold(cum)``."""
+    return math.ceil(cum * 9007199254740992.0)
+
+
+def mix64_array(z) -> np.ndarray:
+    """:func:`mix64` element-wise on a uint64 array (numpy's uint64 arithmetic wraps modulo 2**64)."""
+    z = np.asarray(z, dtype=np.uint64)
+    with np.errstate(over="ignore"):  # wrapping modulo 2**64 is the definition
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(MIX1)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(MIX2)
+    return z ^ (z >> np.uint64(31))
 
 
 def agent_keys(seed: int, agents: int, first: int = 0) -> np.ndarray:
     """Stream keys of agents ``first .. first + agents - 1``, shape ``(agents,)``, uint64.
-
-    This is what :func:`fastq.train` passes to a kernel as the seed: one key per agent.
 
     Examples
     --------
@@ -124,8 +188,9 @@ def agent_keys(seed: int, agents: int, first: int = 0) -> np.ndarray:
 def stream_keys(seeds, agent_ids) -> np.ndarray:
     """``key(seeds[j], agent_ids[j])`` for every ``j``: shape ``(n,)``, uint64.
 
-    Agent ``agent_ids[j]`` of a run with root seed ``seeds[j]``: this is how a sweep gives each
-    (cell, seed) pair exactly the stream it has in a single :func:`fastq.train` run.
+    Agent ``agent_ids[j]`` of a run with root seed ``seeds[j]``: this is what :func:`fastq.train`
+    passes to a kernel (one key per agent), and how :func:`fastq.sweep` gives each (cell, seed)
+    pair exactly the stream it has in a single :func:`fastq.train` run.
 
     Examples
     --------
@@ -134,8 +199,6 @@ def stream_keys(seeds, agent_ids) -> np.ndarray:
     >>> [int(k) for k in keys] == [rng.key(7, 2), rng.key(7, 0), rng.key(8, 0)]
     True
     """
-    from .reference.rng import mix64 as mix64_array
-
     g = np.uint64(GOLDEN)
     seeds = np.asarray(seeds, dtype=np.uint64)
     ids = np.asarray(agent_ids, dtype=np.uint64)

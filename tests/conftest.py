@@ -53,11 +53,11 @@ class _InterruptAfter:
     def __getattr__(self, name):  # overloads, compile: the real dispatcher's
         return getattr(self.real, name)
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
         self.calls += 1
         if self.calls == self.n and self.when == "before":
             raise KeyboardInterrupt
-        self.real(*args)
+        self.real(*args, **kwargs)
         if self.calls == self.n and self.when == "after":
             raise KeyboardInterrupt
 
@@ -65,11 +65,12 @@ class _InterruptAfter:
 @pytest.fixture
 def interrupt_kernel(monkeypatch):
     """``interrupt_kernel(n, when)``: train()'s kernels raise Ctrl-C on their n-th block."""
-    from fastq import _train as module
-    real_kernel = module.kernel
+    from fastq import _dispatch
+
+    real_learner = _dispatch.learner
 
     def install(n: int, when: str) -> None:
-        monkeypatch.setattr(module, "kernel", lambda *args: _InterruptAfter(real_kernel(*args), n, when))
+        monkeypatch.setattr(_dispatch, "learner", lambda *args: _InterruptAfter(real_learner(*args), n, when))
 
     return install
 

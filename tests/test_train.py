@@ -12,6 +12,7 @@ import pytest
 
 import fastq
 
+from fastq import _dispatch
 from fastq import _train as train_module
 OUTPUTS = ("q", "returns", "lengths", "successes")
 
@@ -191,17 +192,21 @@ def test_progress_bar(capsys):
     assert "episode" in capsys.readouterr().err
 
 
-def test_warmup_compiles_the_kernel():
-    from fastq.kernels.learners import q_learning_plain
-
-    def float64_signatures():  # float32 tables have their own (tests/test_dtype.py)
-        return [sig for sig in q_learning_plain.overloads if "float32" not in str(sig)]
+def test_warmup_compiles_the_kernels_once():
+    from fastq.kernels.learners import _KERNELS
 
     fastq.warmup()
-    assert len(float64_signatures()) == 1  # one compiled signature, shared by every call
-    fastq.train("CliffWalking", agents=2, episodes=2, alpha=[0.1, 0.2])
-    fastq.train(fastq.GridWorld(["S.G"]), agents=1, episodes=1)
+    fl = fastq.make("FrozenLake-8x8").mdp
+    variant = _dispatch.variant(0, fl, softmax=False, tie_random=True, visits=False)
+
+    def float64_signatures():  # float32 tables have their own (tests/test_dtype.py)
+        return [sig for sig in _KERNELS[variant].signatures if "float32" not in str(sig)]
+
     assert len(float64_signatures()) == 1
+    fastq.train(fastq.make("FrozenLake-8x8", slip=1 / 3), agents=2, episodes=2, alpha=[0.1, 0.2], seed=[1, 2])
+    fastq.train(fastq.GridWorld(fastq.random_map(8, seed=3), slip=0.5), agents=1, episodes=1,
+                epsilon=fastq.linear(1.0, 0.1, 5))
+    assert len(float64_signatures()) == 1  # one compiled signature, shared by every such call
 
 
 def greedy_path_length(mdp, policy, limit=100):
@@ -269,29 +274,16 @@ def test_eval_every_matches_policy_evaluation_of_the_greedy_policies():
     assert 0 <= res.meta["eval_time"] <= res.meta["wall_time"]
 
 
-def test_plain_q_learning_kernel_equals_the_general_one():
-    # train() runs plain Q-learning (epsilon-greedy, no visits, noise or mask) on a specialised
-    # kernel; the general kernel must give the same numbers on the same arguments.
-    import fastq.kernels as kernels
-    from fastq._parallel import over_agents
-    from fastq.kernels.learners import q_learning_plain
-
-    calls = []
-    real = train_module.kernel
-
-    def spy(algo, backend, plain=False):
-        calls.append(plain)
-        return real(algo, backend, plain)
-
+@pytest.mark.parametrize("change", [{"actions": 0}, {"outcomes": 0}, {"prefetch": True}, {"lanes": 1}],
+                         ids=["any actions", "any outcomes", "prefetch", "one lane"])
+def test_speed_choices_change_no_number(monkeypatch, change):
+    # The unrolled 4-action and 3-outcome paths, prefetching and lanes make a kernel faster,
+    # never different: the general code of the same learner gives the same numbers.
     kwargs = dict(agents=9, episodes=25, seed=2, alpha=fastq.linear(0.5, 0.1, 20), epsilon=[0.1, 0.2, 0.3] * 3)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(train_module, "kernel", spy)
-        plain = fastq.train("CliffWalking", **kwargs)
-        patch.setattr(train_module, "kernel", lambda algo, backend, plain=False: over_agents(kernels.q_learning))
-        general = fastq.train("CliffWalking", **kwargs)
-    assert calls == [True]
-    assert_same(plain, general)
-    assert q_learning_plain.overloads and kernels.q_learning.overloads
+    fast = fastq.train("FrozenLake-8x8", **kwargs)
+    real = _dispatch.variant
+    monkeypatch.setattr(_dispatch, "variant", lambda *a, **k: real(*a, **k)._replace(**change))
+    assert_same(fastq.train("FrozenLake-8x8", **kwargs), fast)
 
 
 def test_eval_every_checkpoints_do_not_change_training():

@@ -153,7 +153,6 @@ def test_invalid_calls_compile_nothing():
         cases = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(cases)
         from fastq.kernels import learners
-        assert isinstance(learners.q_learning, numba.core.dispatcher.Dispatcher)
         for case in cases.CASES:
             try:
                 cases.call(case)
@@ -166,7 +165,7 @@ def test_invalid_calls_compile_nothing():
             for name, module in sys.modules.items() if name.startswith("fastq.kernels")
             for obj in vars(module).values() if isinstance(obj, numba.core.dispatcher.Dispatcher) and obj.signatures
         )
-        print(len(cases.CASES), len(learners.q_learning.signatures), compiled)
+        print(len(cases.CASES), len(learners._KERNELS), compiled)
         """
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)

@@ -1,4 +1,4 @@
-r"""Tabular learners for a population of agents, in numba.
+r"""Tabular learners for a population of agents, in numba: one step per learner, written once.
 
 After taking action ``a`` in state ``s`` and observing reward ``r`` and next state ``s'``, every
 learner moves one action value towards a target::
@@ -13,9 +13,9 @@ The bootstrap ``B(s')`` is what tells the algorithms apart (Sutton & Barto 2018,
 
 ``q_learning``      ``max_a' Q(s', a')`` (Watkins 1989; section 6.5).
 ``sarsa``           ``Q(s', a')`` with ``a'`` the action the behaviour policy takes in ``s'``,
-                    chosen before the update with the draws of the next step; it is then the
-                    action taken there (section 6.4).  On truncation ``a'`` is still chosen in
-                    the real next state, and the episode ends.
+                    chosen before the update with the policy draw of the next step; it is then
+                    the action taken there (section 6.4).  On truncation ``a'`` is still chosen
+                    in the real next state, and the episode ends.
 ``expected_sarsa``  ``sum_a' pi(a' | s') Q(s', a')`` under the behaviour policy (section 6.6):
                     ``(1 - epsilon) max + epsilon mean`` for epsilon-greedy.
 ``double_q``        Two tables; a fair coin picks the one updated, ``Q_1``, and
@@ -31,51 +31,82 @@ agent's value for the episode, or ``1 / n(s, a) ** power`` with ``n`` the number
 ``(s, a)`` so far, this one included (``visits``).  ``Q`` of terminal states is never written
 and never read as a bootstrap; ``Q`` of disallowed actions is ``-inf`` and never written.
 
-Every kernel takes its arguments in one fixed order -- the model, the hyperparameters, the
-options, the seed (one stream key per agent), the episodes to run, the learner's state, the
-outputs and the agents to run -- and runs the episodes ``[episode_start, episode_stop)`` of the
-agents ``[agent_start, agent_stop)``, writing into arrays the caller allocated (see
-:func:`q_learning` for the contents of each tuple).  Agent ``i`` reads the shared, read-only model and writes
-only its own rows: that is why disjoint agent ranges can run on different threads at once
-(:mod:`fastq._parallel`) and why results do not depend on the number of threads.
+How the kernels are made
+------------------------
+:func:`learner` builds one kernel per :class:`fastq._interface.Variant` -- the learner and every
+option that changes the code of a step (exploration, tie rule, visit counts, reward noise,
+action masks, 4 actions and 1 or 3 outcomes as constants, the number of lanes, prefetching) --
+and keeps it for the process (and on disk, :mod:`fastq._config`).  The step is written once,
+in :func:`step`; the options reach it as constants, and numba removes the code of the options a
+variant leaves out, so each variant compiles only what it runs.
+
+A step is a short chain of dependent operations: Q row of ``s`` -> max and mask of maximisers
+-> action -> one block of the model (sampling thresholds, next state with its terminal flag,
+reward: :class:`fastq._interface.Model`) -> Q row of ``s'``.  The random numbers (two draws per
+step: the policy's and the transition's, :mod:`fastq.rng`), the exploration decision and the
+step counter do not depend on the state, so the processor computes them while it waits for the
+loads of the chain.  *Lanes*: a thread steps ``lanes`` agents in turn, each with its own
+variables; their chains are independent, so they overlap.  An episode end is a rare branch per
+lane; when a lane's agent has run all its episodes, the lane takes the next agent of the range,
+and when none is left the remaining lanes finish one at a time.
+
+Agent ``i`` reads the shared, read-only model and writes only its own rows: disjoint agent
+ranges can run on different threads at once (:mod:`fastq._parallel`), and the results do not
+depend on the number of threads, of lanes, or on which other agents run.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
-from .._config import JIT
-from ..rng import (SLOT_BOOTSTRAP_TIE, SLOT_COIN, SLOT_NOISE, SLOT_PLANNING, SLOT_RESET,
-                   SLOT_TRANSITION)
-from .policy import (act, act_call, epsilon_greedy, expected_q, gaussian, greedy_action, max_q, sample_outcome,
-                     sample_start)
-from .prefetch import prefetch_model
-from .rng import bounded, draw, draw_index
+from .. import _config
+from .._config import KERNEL
+from .._interface import DOUBLE_Q, DYNA_Q, EXPECTED_SARSA, SARSA, Variant
+from ..rng import SLOT_LEARNER, SLOT_NOISE, SLOT_PLANNING, SLOT_POLICY, SLOT_RESET, SLOT_TRANSITION
+from ._llvm import prefetch
+from .policy import (epsilon_greedy, expected_value, gaussian, greedy, outcome, q_max, sample_start,
+                     softmax_action)
+from .rng import COUNTER_STEP, bounded, counter, draw, explore_threshold, mix64, slot_offset, uniform
 
-#: Algorithm codes (the ``algo`` entry of ``options``), in the order of :data:`fastq.algos.ALGORITHMS`.
-Q_LEARNING, SARSA, EXPECTED_SARSA, DOUBLE_Q, DYNA_Q = 0, 1, 2, 3, 4
-
-_SLOT_TRANSITION = np.uint64(SLOT_TRANSITION)
-_SLOT_NOISE = np.uint64(SLOT_NOISE)
-_SLOT_COIN = np.uint64(SLOT_COIN)
-_SLOT_BOOTSTRAP_TIE = np.uint64(SLOT_BOOTSTRAP_TIE)
-_SLOT_PLANNING = np.uint64(SLOT_PLANNING)
-_S63 = np.uint64(63)
 _u = np.uint64  # unsigned indices: no negative-index wraparound code
+_RESET = slot_offset(SLOT_RESET)
+_POLICY = slot_offset(SLOT_POLICY)
+_TRANSITION = slot_offset(SLOT_TRANSITION)
+_NOISE = slot_offset(SLOT_NOISE)
+_LEARNER = slot_offset(SLOT_LEARNER)
+_PLANNING = slot_offset(SLOT_PLANNING)
+_NEXT_POLICY = _u((int(COUNTER_STEP) + int(_POLICY)) % 2**64)  # the policy draw of the next step
+_S63 = _u(63)
+_LOW32 = np.int64(0xFFFFFFFF)
+#: Most lanes a kernel can have.
+MAX_LANES = 4
+
+#: One agent between two steps: its place in the run, the episode's hyperparameters and, for
+#: SARSA, the action already chosen in ``state``.  numba keeps it in registers.
+Lane = namedtuple("Lane", ["agent", "episode", "t", "state", "counter", "total", "alpha", "gamma",
+                           "threshold", "epsilon", "temperature", "power", "action", "live"])
 
 
-@njit(inline="always", **JIT)
-def step_size(alpha, visits, counts, i, s, a, power):
-    """``alpha``, or ``1 / n ** power`` after counting this update of ``(s, a)`` when ``visits``.
+@njit(**KERNEL)
+def schedule_value(table, row, e):
+    """``table[row, min(e, width - 1)]``: a per-episode value (a constant has width 1)."""
+    return table[_u(row), _u(min(e, table.shape[1] - 1))]
+
+
+@njit(**KERNEL)
+def step_size(alpha, power, counts, index, VISITS):
+    """``alpha``, or ``1 / n ** power`` after counting this update of the pair at ``counts[index]``.
 
     Powers 1 and 1/2 use a division and a square root (exact in IEEE arithmetic), so the
     reference agrees bit for bit; other powers go through ``pow``.
     """
-    if not visits:
+    if not VISITS:
         return alpha
-    n = counts[_u(i), _u(s), _u(a)] + 1
-    counts[_u(i), _u(s), _u(a)] = n
+    n = counts[_u(index)] + 1
+    counts[_u(index)] = n
     if power == 1.0:
         return 1.0 / n
     if power == 0.5:
@@ -83,233 +114,237 @@ def step_size(alpha, visits, counts, i, s, a, power):
     return np.float64(n) ** -power
 
 
-@njit(inline="always", **JIT)
-def schedule_value(table, row, e):
-    """``table[row, min(e, width - 1)]``: a per-episode value (a constant has width 1)."""
-    return table[_u(row), _u(min(e, table.shape[1] - 1))]
-
-
-@njit(**JIT)
+@njit(**KERNEL)
 def plan(q, counts, model_next, model_reward, seen, n_seen, terminal, i, s, a, s2, r,
-         gamma, alpha, visits, power, planning_steps, planning_key):
-    """Dyna-Q: record ``(s, a) -> (r, s2)`` in the model, then ``planning_steps`` Q-learning
-    updates on pairs drawn uniformly from those seen (``bounded(draw(planning_key, j), seen)``)."""
-    A = q.shape[2]
-    if model_next[_u(i), _u(s), _u(a)] < 0:
+         gamma, alpha, power, visits, planning_steps, planning_key, S, A):
+    """Dyna-Q: record ``(s, a) -> (r, s2)`` in agent ``i``'s model, then ``planning_steps``
+    Q-learning updates on pairs drawn uniformly from those seen
+    (``bounded(draw(planning_key, j), seen)``).  A call, not inlined: its loop dominates it."""
+    pair = (i * S + s) * A + a
+    if model_next[_u(pair)] < 0:
         seen[_u(i), _u(n_seen[i])] = s * A + a
         n_seen[i] += 1
-    model_next[_u(i), _u(s), _u(a)] = s2
-    model_reward[_u(i), _u(s), _u(a)] = r
+    model_next[_u(pair)] = s2
+    model_reward[_u(pair)] = r
     for j in range(planning_steps):
-        pair = seen[_u(i), _u(bounded(draw(planning_key, _u(j)), n_seen[i]))]
-        ps = pair // A
-        pa = pair - ps * A
-        ps2 = model_next[_u(i), _u(ps), _u(pa)]
-        pr = model_reward[_u(i), _u(ps), _u(pa)]
-        bootstrap = pr + gamma * max_q(q, i, ps2)
+        sa = seen[_u(i), _u(bounded(draw(planning_key, _u(j)), n_seen[i]))]
+        index = i * S * A + sa
+        ps2 = model_next[_u(index)]
+        pr = model_reward[_u(index)]
+        bootstrap = pr + gamma * q_max(q, (i * S + ps2) * A, A)
         target = pr if terminal[_u(ps2)] else bootstrap
-        p_alpha = step_size(alpha, visits, counts, i, ps, pa, power)
-        q_sa = q[_u(i), _u(ps), _u(pa)]
-        q[_u(i), _u(ps), _u(pa)] = q_sa + p_alpha * (target - q_sa)
+        p_alpha = alpha
+        if visits:
+            p_alpha = step_size(alpha, power, counts, index, True)
+        q_sa = q[_u(index)]
+        q[_u(index)] = q_sa + p_alpha * (target - q_sa)
 
 
-@njit(inline="always", **JIT)
-def run_agent(algo, i, model, hyper, options, key, episode_start, episode_stop, state, out):
-    """Agent ``i``'s episodes ``[episode_start, episode_stop)`` under learner ``algo``.
+@njit(**KERNEL)
+def policy(q, row, s, x, threshold, temperature, A, softmax, tie, masked, allowed_mask, n_allowed, allowed_actions,
+           tie_table):
+    """The behaviour policy: Boltzmann when ``softmax``, else epsilon-greedy."""
+    if softmax:
+        return softmax_action(q, row, A, temperature, x)
+    return epsilon_greedy(q, row, s, x, threshold, A, tie, masked, allowed_mask, n_allowed, allowed_actions, tie_table)
 
-    Inlined into one small function per algorithm with ``algo`` a constant, so that the
-    compiled code of each algorithm holds its own branches only.
+
+@njit(**KERNEL)
+def begin(i, e, model, hyper, keys, q, S, A, algo, softmax, tie, masked):
+    """Agent ``i`` at the start of episode ``e``: its start state, the episode's hyperparameters
+    and (SARSA) its first action.  Once per episode: a call, compiled once for every variant."""
+    c = counter(keys[i], e)
+    s = sample_start(model.start_cum, uniform(mix64(c + _RESET)))
+    epsilon = schedule_value(hyper.epsilon_table, hyper.epsilon_row[i], e)
+    threshold = explore_threshold(epsilon)
+    temperature = schedule_value(hyper.temperature_table, hyper.temperature_row[i], e)
+    action = 0
+    if algo == SARSA:  # SARSA carries its action from step to step
+        action = policy(q, (i * S + s) * A, s, mix64(c + _POLICY), threshold, temperature, A, softmax, tie, masked,
+                        model.allowed_mask, model.n_allowed, model.allowed_actions, model.tie_table)
+    return Lane(i, e, 0, s, c, 0.0, schedule_value(hyper.alpha_table, hyper.alpha_row[i], e),
+                hyper.gamma[i], threshold, epsilon, temperature, hyper.alpha_power[i], action, True)
+
+
+@njit(**KERNEL)
+def retired(lane):
+    """A lane with no agent left to run."""
+    return Lane(lane.agent, lane.episode, 0, 0, lane.counter, 0.0, lane.alpha, lane.gamma, lane.threshold,
+                lane.epsilon, lane.temperature, lane.power, 0, False)
+
+
+def _build(variant: Variant, fingerprint: str):
+    """The kernel of one variant (see :func:`learner`).
+
+    The step, the start of an episode and a lane's advance are inner functions of the kernel:
+    numba inlines them first and then removes the code the variant's constants rule out, before
+    it inlines the helpers they call -- so a variant compiles only its own code.
     """
-    next_state, cum_prob, reward, reward_std, terminal, goal, start_cum, n_allowed, allowed_actions, max_steps = model
-    gamma, alpha_table, alpha_row, alpha_power, eps_table, eps_row, temp_table, temp_row = hyper
-    softmax, tie_random, visits, noisy, all_allowed, planning_steps = options
-    q, q_ab, counts, model_next, model_reward, seen, n_seen = state
-    returns, lengths, successes = out
-    g = gamma[i]
-    power = alpha_power[i]
-    for e in range(episode_start, episode_stop):
-        alpha_e = schedule_value(alpha_table, alpha_row[i], e)
-        eps = schedule_value(eps_table, eps_row[i], e)
-        temp = schedule_value(temp_table, temp_row[i], e)
-        s = sample_start(start_cum, key, draw_index(e, 0, SLOT_RESET))
-        a = 0
-        if algo == SARSA:  # SARSA carries its action from step to step
-            a = act_call(q, i, s, softmax, eps, temp, tie_random, all_allowed, n_allowed, allowed_actions,
-                         key, draw_index(e, 0, 0))
-        total = 0.0
-        t = 0
-        while True:
-            base = draw_index(e, t, 0)
-            prefetch_model(next_state, cum_prob, reward, s)
-            if algo != SARSA:
-                a = act(q, i, s, softmax, eps, temp, tie_random, all_allowed, n_allowed, allowed_actions,
-                        key, base)
-            k = sample_outcome(cum_prob, s, a, key, base | _SLOT_TRANSITION)
-            s2 = next_state[_u(s), _u(a), _u(k)]
-            r = reward[_u(s), _u(a), _u(k)]
-            if noisy:
-                r += reward_std[_u(s), _u(a)] * gaussian(draw(key, base | _SLOT_NOISE))
-            ends = terminal[_u(s2)]
-            alpha = step_size(alpha_e, visits, counts, i, s, a, power)
-            if algo == DOUBLE_Q:
+    ALGO, SOFTMAX, TIE, VISITS, NOISY, MASKED, ACTIONS, OUTCOMES, LANES, PREFETCH = variant
+    FINGERPRINT = fingerprint  # part of the on-disk cache key: a changed kernel source recompiles
+
+    def kernel(model, hyper, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
+        if not FINGERPRINT or agent_start >= agent_stop or episode_start >= episode_stop:
+            return
+        S = model.n_states
+        if ACTIONS:
+            A = ACTIONS
+        else:
+            A = model.n_actions
+        if OUTCOMES:
+            K = OUTCOMES
+        else:
+            K = model.n_outcomes
+        q = state.q.reshape(state.q.size)
+        q_ab = state.q_ab.reshape(state.q_ab.size)
+        counts = state.counts.reshape(state.counts.size)
+        model_next = state.model_next.reshape(state.model_next.size)
+        model_reward = state.model_reward.reshape(state.model_reward.size)
+        block = 3 * K - 1  # a constant when K is (see fastq._interface.Model)
+        outcomes, max_steps = model.outcomes, model.max_steps
+        allowed_mask, n_allowed, allowed_actions = model.allowed_mask, model.n_allowed, model.allowed_actions
+        tie_table = model.tie_table
+        # The options as plain values for the helpers this kernel calls: they are compiled once
+        # for every variant (LLVM inlines them and folds the constants), instead of once per
+        # combination of constants.
+        a_, softmax_, tie_, masked_, visits_ = A + 0, SOFTMAX != 0, TIE != 0, MASKED != 0, VISITS != 0
+
+        def advance(lane, nxt):
+            """One step of a lane: act, sample the outcome, update (and plan, for Dyna-Q).  At the
+            end of an episode (terminated or truncated), write its results and start the lane's
+            next episode, or its next agent (``nxt``), or retire the lane."""
+            i = lane.agent
+            s = lane.state
+            c = lane.counter
+            row = (i * S + s) * A
+            base = s * A * block
+            if PREFETCH:  # the outcome blocks of s, while the Q row is read and the action chosen
+                for p in range(0, A * block, 8):
+                    prefetch(outcomes, base + p)
+            if ALGO == SARSA:
+                a = lane.action
+            else:
+                a = policy(q, row, s, mix64(c + _POLICY), lane.threshold, lane.temperature, a_, softmax_, tie_,
+                           masked_, allowed_mask, n_allowed, allowed_actions, tie_table)
+            packed, r = outcome(outcomes, base + a * block, mix64(c + _TRANSITION), K + 0)
+            s2 = packed & _LOW32
+            ends = (packed >> 32) != 0
+            if NOISY:
+                r += model.reward_std[_u(s), _u(a)] * gaussian(mix64(c + _NOISE))
+            row2 = (i * S + s2) * A
+            alpha = step_size(lane.alpha, lane.power, counts, row + a, visits_)
+            g = lane.gamma
+            a2 = 0
+            if ALGO == DOUBLE_Q:
                 # A fair coin picks the table to update; the other one evaluates its argmax.  The
                 # tables are rows 2i (A) and 2i + 1 (B) of one array, so the coin picks a row
                 # number instead of taking a branch that would be mispredicted half the time.
-                coin = np.int64(draw(key, base | _SLOT_COIN) >> _S63)  # 1: table A is updated
-                upd = 2 * i + 1 - coin
-                other = 2 * i + coin
-                best = greedy_action(q_ab, upd, s2, tie_random, key, base | _SLOT_BOOTSTRAP_TIE)
-                bootstrap = r + g * q_ab[_u(other), _u(s2), _u(best)]
+                x = mix64(c + _LEARNER)
+                coin = np.int64(x >> _S63)  # 1: table A is updated
+                upd = ((2 * i + 1 - coin) * S + s) * A + a
+                other = ((2 * i + coin) * S + s) * A + a
+                best = greedy(q_ab, ((2 * i + 1 - coin) * S + s2) * A, x, a_, tie_, tie_table)
+                bootstrap = r + g * q_ab[_u(((2 * i + coin) * S + s2) * A + best)]
                 target = r if ends else bootstrap
-                u_sa = q_ab[_u(upd), _u(s), _u(a)]
-                new = u_sa + alpha * (target - u_sa)
-                q_ab[_u(upd), _u(s), _u(a)] = new
-                # Q_A + Q_B, from the new value rather than from memory (IEEE addition commutes)
-                q[_u(i), _u(s), _u(a)] = new + q_ab[_u(other), _u(s), _u(a)]
+                u_sa = q_ab[_u(upd)]
+                q_ab[_u(upd)] = u_sa + alpha * (target - u_sa)
+                # Q_A + Q_B of the stored values (float32 tables: the sum of the rounded values)
+                q[_u(row + a)] = q_ab[_u(upd)] + q_ab[_u(other)]
             else:
-                a2 = 0
-                if algo == SARSA:
-                    a2 = act(q, i, s2, softmax, eps, temp, tie_random, all_allowed, n_allowed,
-                             allowed_actions, key, draw_index(e, t + 1, 0))
-                    value = q[_u(i), _u(s2), _u(a2)]
-                elif algo == EXPECTED_SARSA:
-                    value = expected_q(q, i, s2, softmax, eps, temp, n_allowed)
+                if ALGO == SARSA:
+                    a2 = policy(q, row2, s2, mix64(c + _NEXT_POLICY), lane.threshold, lane.temperature, a_, softmax_,
+                                tie_, masked_, allowed_mask, n_allowed, allowed_actions, tie_table)
+                    value = q[_u(row2 + a2)]
+                elif ALGO == EXPECTED_SARSA:
+                    value = expected_value(q, row2, s2, lane.epsilon, lane.temperature, a_, softmax_, n_allowed)
                 else:
-                    value = max_q(q, i, s2)
+                    value = q_max(q, row2, a_)
                 # Both targets are computed and one selected (no bootstrap on termination).
                 bootstrap = r + g * value
                 target = r if ends else bootstrap
-                q_sa = q[_u(i), _u(s), _u(a)]
-                q[_u(i), _u(s), _u(a)] = q_sa + alpha * (target - q_sa)
-                if algo == DYNA_Q and planning_steps > 0:
-                    plan(q, counts, model_next, model_reward, seen, n_seen, terminal, i, s, a, s2, r,
-                         g, alpha_e, visits, power, planning_steps, draw(key, base | _SLOT_PLANNING))
-                a = a2
-            total += r
-            t += 1
-            s = s2
+                q_sa = q[_u(row + a)]
+                q[_u(row + a)] = q_sa + alpha * (target - q_sa)
+                if ALGO == DYNA_Q:
+                    plan(q, counts, model_next, model_reward, state.seen, state.n_seen, model.terminal, i, s, a,
+                         s2, r, g, lane.alpha, lane.power, visits_, hyper.planning_steps, mix64(c + _PLANNING), S, a_)
+            t = lane.t + 1
+            lane = Lane(i, lane.episode, t, s2, c + COUNTER_STEP, lane.total + r, lane.alpha, g, lane.threshold,
+                        lane.epsilon, lane.temperature, lane.power, a2, True)
             if ends or t >= max_steps:
-                break
-        returns[i, e] = total
-        lengths[i, e] = t
-        successes[i, e] = goal[_u(s)]
+                i, e = lane.agent, lane.episode
+                out.returns[i, e] = lane.total
+                out.successes[i, e] = model.goal[_u(lane.state)]
+                out.lengths[i, e] = lane.t  # last: a length > 0 marks the episode complete (see train)
+                e += 1
+                if e == episode_stop and nxt < agent_stop:
+                    i, e = nxt, episode_start
+                    nxt += 1
+                if e < episode_stop:
+                    lane = begin(i, e, model, hyper, keys, q, S, a_, ALGO + 0, softmax_, tie_, masked_)
+                else:
+                    lane = retired(lane)
+            return lane, nxt
+
+        # Every lane steps in turn; a lane whose agent is done takes the next agent of the
+        # range, and retires when none is left.  Lanes beyond the range's agents never start.
+        lane0 = begin(agent_start, episode_start, model, hyper, keys, q, S, a_, ALGO + 0, softmax_, tie_, masked_)
+        lane1 = lane2 = lane3 = lane0
+        if LANES >= 2:
+            lane1 = begin(min(agent_start + 1, agent_stop - 1), episode_start, model, hyper, keys, q, S, a_,
+                           ALGO + 0, softmax_, tie_, masked_)
+            lane1 = lane1 if agent_start + 1 < agent_stop else retired(lane1)
+        if LANES >= 3:
+            lane2 = begin(min(agent_start + 2, agent_stop - 1), episode_start, model, hyper, keys, q, S, a_,
+                           ALGO + 0, softmax_, tie_, masked_)
+            lane2 = lane2 if agent_start + 2 < agent_stop else retired(lane2)
+        if LANES >= 4:
+            lane3 = begin(min(agent_start + 3, agent_stop - 1), episode_start, model, hyper, keys, q, S, a_,
+                           ALGO + 0, softmax_, tie_, masked_)
+            lane3 = lane3 if agent_start + 3 < agent_stop else retired(lane3)
+        nxt = min(agent_start + LANES, agent_stop)
+        running = True
+        while running:
+            if lane0.live:
+                lane0, nxt = advance(lane0, nxt)
+            running = lane0.live
+            if LANES >= 2:
+                if lane1.live:
+                    lane1, nxt = advance(lane1, nxt)
+                running = running or lane1.live
+            if LANES >= 3:
+                if lane2.live:
+                    lane2, nxt = advance(lane2, nxt)
+                running = running or lane2.live
+            if LANES >= 4:
+                if lane3.live:
+                    lane3, nxt = advance(lane3, nxt)
+                running = running or lane3.live
+
+    kernel.__name__ = kernel.__qualname__ = "learner"
+    return _config.jit(kernel)
 
 
-# One kernel per algorithm: a loop over the agents ``[agent_start, agent_stop)`` whose body is
-# ``run_agent`` with the algorithm a constant.  The kernels are serial and release the GIL:
-# :mod:`fastq._parallel` runs them on several threads, each over its own share of the agents.
-# (A numba ``prange`` loop compiled two to three times slower, for no faster loop.)
+_KERNELS: dict = {}
 
-@njit(**JIT)
-def q_learning(model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
-    """Q-learning for agents ``[agent_start, agent_stop)`` over episodes ``[episode_start, episode_stop)``.
 
-    Parameters
-    ----------
-    model : tuple
-        ``(next_state, cum_prob, reward, reward_std, terminal, goal, start_cum, n_allowed,
-        allowed_actions, max_steps)``: the arrays of :class:`fastq.TabularMDP` -- (S, A, K)
-        int64 / float64 / float64, (S, A) float64, (S,) bool, (S,) bool, (S,) float64,
-        (S,) int64, (S, A) int64 -- and the truncation limit.
-    hyper : tuple
-        ``(gamma, alpha_table, alpha_row, alpha_power, epsilon_table, epsilon_row,
-        temperature_table, temperature_row)``: per-agent ``gamma`` and ``alpha_power`` (agents,)
-        float64; a schedule is a (rows, width) float64 table and an (agents,) int64 row per
-        agent, its value in episode ``e`` being ``table[row[i], min(e, width - 1)]``.
-    options : tuple of 6 int64
-        ``(softmax, tie_random, visits, noisy, all_allowed, planning_steps)``.
-    keys : (agents,) uint64
-        Per-agent stream keys (:func:`fastq.rng.stream_keys`).
-    episode_start, episode_stop : int
-        Episodes to run; their indices address the random stream and the output columns.
-    state : tuple, updated in place
-        ``(q, q_ab, counts, model_next, model_reward, seen, n_seen)``: ``q`` (agents, S, A),
-        the values the policy acts on; Double Q's two tables, (2 * agents, S, A), agent ``i``'s
-        table A in row ``2 * i`` and table B in row ``2 * i + 1``; visit counts (agents, S, A)
-        int64; Dyna-Q's model (agents, S, A) int64 / table dtype (``model_next < 0``: never
-        seen); the tables ``q``, ``q_ab`` and ``model_reward`` are all float64 or all float32
-        (``train(dtype=...)``), updates being computed in float64 either way; its seen pairs ``s * A + a`` (agents, S * A) int64 in
-        order of first visit and their number (agents,) int64.  Arrays an algorithm does not use
-        may have any shape (the caller passes (1, 1, 1) / (1, 1) / (1,) placeholders).
-    out : tuple
-        ``(returns, lengths, successes)``, (agents, episodes) float64, int32, bool: undiscounted
-        return, number of steps, and whether a goal was entered, per episode.
-    agent_start, agent_stop : int
-        The agents to run, ``0 <= agent_start <= agent_stop <= agents``; the others are not
-        touched, so disjoint ranges may run at the same time on different threads.
+def learner(variant: Variant):
+    """The compiled learner kernel of ``variant``, built once per process.
+
+    ``kernel(model, hyper, keys, episode_start, episode_stop, state, out, agent_start,
+    agent_stop)`` runs the episodes ``[episode_start, episode_stop)`` of the agents
+    ``[agent_start, agent_stop)`` (arguments: :mod:`fastq._interface`).  It is compiled on its
+    first call, or loaded from the on-disk cache (:mod:`fastq._config`).
+
+    Examples
+    --------
+    >>> from fastq._interface import Q_LEARNING, Variant
+    >>> from fastq.kernels.learners import learner
+    >>> v = Variant(Q_LEARNING, softmax=False, tie_random=True, visits=False, noisy=False,
+    ...             masked=False, actions=4, outcomes=3, lanes=2, prefetch=False)
+    >>> learner(v) is learner(v)
+    True
     """
-    for i in range(agent_start, agent_stop):
-        run_agent(Q_LEARNING, i, model, hyper, options, keys[i], episode_start, episode_stop, state, out)
-
-
-@njit(**JIT)
-def sarsa(model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
-    """SARSA for agents ``[agent_start, agent_stop)``; arguments as :func:`q_learning`."""
-    for i in range(agent_start, agent_stop):
-        run_agent(SARSA, i, model, hyper, options, keys[i], episode_start, episode_stop, state, out)
-
-
-@njit(**JIT)
-def expected_sarsa(model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
-    """Expected SARSA for agents ``[agent_start, agent_stop)``; arguments as :func:`q_learning`."""
-    for i in range(agent_start, agent_stop):
-        run_agent(EXPECTED_SARSA, i, model, hyper, options, keys[i], episode_start, episode_stop, state, out)
-
-
-@njit(**JIT)
-def double_q(model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
-    """Double Q-learning for agents ``[agent_start, agent_stop)``; arguments as :func:`q_learning`."""
-    for i in range(agent_start, agent_stop):
-        run_agent(DOUBLE_Q, i, model, hyper, options, keys[i], episode_start, episode_stop, state, out)
-
-
-@njit(**JIT)
-def dyna_q(model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
-    """Tabular Dyna-Q for agents ``[agent_start, agent_stop)``; arguments as :func:`q_learning`."""
-    for i in range(agent_start, agent_stop):
-        run_agent(DYNA_Q, i, model, hyper, options, keys[i], episode_start, episode_stop, state, out)
-
-
-@njit(**JIT)
-def q_learning_plain(model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
-    """:func:`q_learning` for the plain case, which gives the same numbers faster.
-
-    Plain: epsilon-greedy exploration, step sizes that are numbers or schedules (not
-    ``visits``), no reward noise and every action allowed -- the flags of ``options`` that
-    :func:`fastq.train` checks before choosing this kernel.  Written as one loop with no branch
-    for the features it leaves out; the general kernel pays about 12-30% for them on
-    FrozenLake-8x8 (docs/performance.md).  Same arguments as :func:`q_learning`.
-    """
-    next_state, cum_prob, reward, reward_std, terminal, goal, start_cum, n_allowed, allowed_actions, max_steps = model
-    gamma, alpha_table, alpha_row, alpha_power, eps_table, eps_row, temp_table, temp_row = hyper
-    tie_random = options[1]
-    q = state[0]
-    returns, lengths, successes = out
-    for i in range(agent_start, agent_stop):
-        key = keys[i]
-        g = gamma[i]
-        for e in range(episode_start, episode_stop):
-            alpha = schedule_value(alpha_table, alpha_row[i], e)
-            eps = schedule_value(eps_table, eps_row[i], e)
-            s = sample_start(start_cum, key, draw_index(e, 0, SLOT_RESET))
-            total = 0.0
-            t = 0
-            while True:
-                base = draw_index(e, t, 0)
-                prefetch_model(next_state, cum_prob, reward, s)
-                a = epsilon_greedy(q, i, s, eps, tie_random, True, n_allowed, allowed_actions, key, base)
-                k = sample_outcome(cum_prob, s, a, key, base | _SLOT_TRANSITION)
-                s2 = next_state[_u(s), _u(a), _u(k)]
-                r = reward[_u(s), _u(a), _u(k)]
-                bootstrap = r + g * max_q(q, i, s2)
-                target = r if terminal[_u(s2)] else bootstrap
-                q_sa = q[_u(i), _u(s), _u(a)]
-                q[_u(i), _u(s), _u(a)] = q_sa + alpha * (target - q_sa)
-                total += r
-                t += 1
-                s = s2
-                if terminal[_u(s2)] or t >= max_steps:
-                    break
-            returns[i, e] = total
-            lengths[i, e] = t
-            successes[i, e] = goal[_u(s)]
+    kernel = _KERNELS.get(variant)
+    if kernel is None:
+        kernel = _KERNELS[variant] = _build(variant, _config.KERNEL_FINGERPRINT)
+    return kernel

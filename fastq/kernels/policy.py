@@ -1,122 +1,129 @@
-"""Action selection and sampling in numba: epsilon-greedy with tie rules, outcome and start draws.
+"""Action selection and sampling in numba: greedy choice with ties, epsilon-greedy, softmax, the
+expected value under the policy, the outcome of a transition and the start state.
 
-Functions take one agent ``i`` in one state ``s``; their numpy twins in
-:mod:`fastq.reference.policy` take arrays of agents and states, with the same names and argument
-order.  ``index`` / ``base`` arguments are draw indices of :mod:`fastq.rng`; ``base`` is the
-index of slot 0 of the current step, so ``base | SLOT`` selects a slot.
+Functions take one agent's Q row: ``q`` is the agent population's table as a flat array and
+``row`` the offset of ``Q(s, 0)``.  ``x`` is the step's policy draw (:mod:`fastq.rng`, slot
+POLICY): explore when ``x >> 32 < threshold``; the random action, or the pick among tied greedy
+actions, is ``pick(x, n)``.  Their numpy twins in :mod:`fastq.reference.policy` take arrays of
+agents and give the same numbers.
+
+Arguments in capitals (``A``, ``TIE``, ``MASKED``...) are compile-time constants of the learner
+kernel that inlines these functions (:mod:`fastq.kernels.learners`): numba removes the branches
+they decide.  ``A == TABLE_ACTIONS`` (4, the compass grids) takes a straight-line path: the mask
+of greedy actions indexes :data:`fastq._interface.TIE_TABLE` with ``pick(x, 12)``, which is the
+random tie and, with the mask of allowed actions, the random action -- one load and no count.
+``A == 0`` means "any number of actions", read from the model.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
-from .._config import JIT
-import math
+from .._config import KERNEL
+from .._interface import TABLE_ACTIONS, TIE_WIDTH
+from ._llvm import as_float
+from .rng import explores, pick, uniform
 
-from ..rng import SLOT_ACTION, SLOT_EXPLORE
-from .rng import bounded, draw, uniform
-
-_SLOT_EXPLORE = np.uint64(SLOT_EXPLORE)
-_SLOT_ACTION = np.uint64(SLOT_ACTION)
+_u = np.uint64  # unsigned indices: numba then emits no negative-index wraparound code
 _S32 = np.uint64(32)
 _LOW32 = np.uint64(0xFFFFFFFF)
-_u = np.uint64  # indices cast to unsigned: numba then emits no negative-index wraparound code
-
-# Compass grid worlds have 4 actions and, when slippery, 3 outcomes.  For those sizes the
-# functions below take straight-line paths (balanced trees instead of loop-carried chains); the
-# general loops give the same numbers for every size.  The branch on the size is taken the same
-# way on every step, so it costs nothing.
+_ALL4 = (1 << TABLE_ACTIONS) - 1
 
 
-@njit(inline="always", **JIT)
-def max_q(q, i, s):
-    """``max_a q[i, s, a]``."""
-    i, s = _u(i), _u(s)
-    if q.shape[2] == 4:
-        v0, v1, v2, v3 = q[i, s, _u(0)], q[i, s, _u(1)], q[i, s, _u(2)], q[i, s, _u(3)]
+@njit(**KERNEL)
+def q_max(q, row, A):
+    """``max_a q[row + a]``."""
+    if A == TABLE_ACTIONS:
+        v0, v1, v2, v3 = q[_u(row)], q[_u(row + 1)], q[_u(row + 2)], q[_u(row + 3)]
         m01 = v0 if v0 > v1 else v1
         m23 = v2 if v2 > v3 else v3
         return m01 if m01 > m23 else m23
-    best = q[i, s, _u(0)]
-    for a in range(1, q.shape[2]):
-        v = q[i, s, _u(a)]
+    best = q[_u(row)]
+    for a in range(1, A):
+        v = q[_u(row + a)]
         best = v if v > best else best
     return best
 
 
-@njit(inline="always", **JIT)
-def greedy_action(q, i, s, tie_random, key, index):
-    """An action maximising ``q[i, s]``.
+@njit(**KERNEL)
+def greedy_mask(q, row):
+    """For 4 actions: the bit mask of the maximisers of ``q[row:row + 4]``."""
+    v0, v1, v2, v3 = q[_u(row)], q[_u(row + 1)], q[_u(row + 2)], q[_u(row + 3)]
+    m01 = v0 if v0 > v1 else v1
+    m23 = v2 if v2 > v3 else v3
+    best = m01 if m01 > m23 else m23
+    return (np.int64(v0 == best) | (np.int64(v1 == best) << 1)
+            | (np.int64(v2 == best) << 2) | (np.int64(v3 == best) << 3))
 
-    Ties: the first maximiser when ``tie_random`` is False; otherwise the ``j``-th maximiser
-    with ``j = bounded(draw(key, index), number of maximisers)`` (with no tie, ``j = 0``).
-    Written without data-dependent branches: early in training most rows are all ties, and a
-    mispredicted branch per action would cost more than the whole update.
-    """
-    best = max_q(q, i, s)
-    i, s = _u(i), _u(s)
-    A = q.shape[2]
-    if A == 4:
-        t0 = np.int64(q[i, s, _u(0)] == best)
-        t1 = np.int64(q[i, s, _u(1)] == best)
-        t2 = np.int64(q[i, s, _u(2)] == best)
-        t3 = np.int64(q[i, s, _u(3)] == best)
-        before2 = t0 + t1  # maximisers before action 2
-        j = bounded(draw(key, index), before2 + t2 + t3) if tie_random else 0
-        # The j-th maximiser is action a where t[a] is set and j maximisers come before it.
-        return ((t1 & np.int64(t0 == j)) + 2 * (t2 & np.int64(before2 == j))
-                + 3 * (t3 & np.int64(before2 + t2 == j)))
-    count = 0
-    for a in range(A):
-        count += q[i, s, _u(a)] == best
-    j = bounded(draw(key, index), count) if tie_random else 0
+
+@njit(**KERNEL)
+def greedy(q, row, x, A, TIE, tie_table):
+    """An action maximising ``q[row:row + A]``: the ``pick(x, ties)``-th maximiser when ``TIE``
+    (ties broken at random), else the first."""
+    if A == TABLE_ACTIONS:
+        r = pick(x, TIE_WIDTH) if TIE else 0
+        return tie_table[_u(greedy_mask(q, row) * TIE_WIDTH + r)]
+    best = q_max(q, row, A)
+    j = 0
+    if TIE:
+        count = 0
+        for a in range(A):
+            count += q[_u(row + a)] == best
+        j = pick(x, count)
     chosen = 0
     seen = 0
-    for a in range(A):
-        tie = q[i, s, _u(a)] == best
+    for a in range(A):  # the j-th maximiser, without a data-dependent branch
+        tie = q[_u(row + a)] == best
         chosen = a if tie & (seen == j) else chosen
         seen += tie
     return chosen
 
 
-@njit(inline="always", **JIT)
-def epsilon_greedy(q, i, s, epsilon, tie_random, all_allowed, n_allowed, allowed_actions, key, base):
-    """With probability ``epsilon`` a uniformly random allowed action, else :func:`greedy_action`.
+@njit(**KERNEL)
+def epsilon_greedy(q, row, s, x, threshold, A, TIE, MASKED, allowed_mask, n_allowed, allowed_actions, tie_table):
+    """Explore (``x >> 32 < threshold``): a uniformly random allowed action,
+    ``allowed_actions[s, pick(x, n_allowed[s])]``, which is ``pick(x, A)`` when every action is
+    allowed; else :func:`greedy`.  Disallowed actions hold ``-inf`` in ``q``, so the greedy
+    choice never takes one.
 
-    Draws: slot EXPLORE decides; slot ACTION gives the random action or breaks the tie.  Both
-    choices are computed and one is selected, which is cheaper than a branch taken at random.
-    Disallowed actions hold ``-inf`` in ``q`` (see :func:`fastq.train`), so the greedy choice
-    never picks one; the random one is ``allowed_actions[s, j]``, ``j < n_allowed[s]``, which is
-    ``j`` itself when every action is allowed.
+    On the table path both choices are rows of one table: the row is chosen (a conditional move
+    on two indices) and read once, so the load is not on a branch taken at random.
     """
-    explore = uniform(draw(key, base | _SLOT_EXPLORE)) < epsilon
-    greedy = greedy_action(q, i, s, tie_random, key, base | _SLOT_ACTION)
-    x = draw(key, base | _SLOT_ACTION)
-    if all_allowed:
-        random = bounded(x, q.shape[2])
+    explore = explores(x, threshold)
+    if A == TABLE_ACTIONS:
+        r = pick(x, TIE_WIDTH)
+        mask = greedy_mask(q, row)
+        allowed = allowed_mask[_u(s)] if MASKED else _ALL4
+        # Selects between two integers, then one load: no branch taken at random.
+        row_of_table = allowed if explore else mask
+        pick_in_row = r if TIE or explore else 0
+        return tie_table[_u(row_of_table * TIE_WIDTH + pick_in_row)]
+    if MASKED:
+        random = allowed_actions[_u(s), _u(pick(x, n_allowed[_u(s)]))]
     else:
-        random = allowed_actions[_u(s), _u(bounded(x, n_allowed[_u(s)]))]
-    return random if explore else greedy
+        random = pick(x, A)
+    best = greedy(q, row, x, A, TIE, tie_table)
+    return random if explore else best
 
 
-@njit(**JIT)
-def softmax_action(q, i, s, temperature, key, base):
-    """An action drawn with probability proportional to ``exp((q[i, s, a] - max) / temperature)``.
-
-    The first action whose running sum of weights exceeds ``uniform(x) * total`` (slot ACTION);
-    disallowed actions (``-inf``) have weight 0 and are never drawn.
-    """
-    m = max_q(q, i, s)
+@njit(**KERNEL)
+def softmax_action(q, row, A, temperature, x):
+    """An action drawn with probability proportional to ``exp((q[row + a] - max) / temperature)``:
+    the first whose running sum of weights exceeds ``uniform(x) * total``; disallowed actions
+    (``-inf``) have weight 0 and are never drawn.  A call, not inlined: ``exp`` dominates it."""
+    m = q_max(q, row, A)
     total = 0.0
-    for a in range(q.shape[2]):
-        total += math.exp((q[_u(i), _u(s), _u(a)] - m) / temperature)
-    target = uniform(draw(key, base | _SLOT_ACTION)) * total
+    for a in range(A):
+        total += math.exp((q[_u(row + a)] - m) / temperature)
+    target = uniform(x) * total
     running = 0.0
     chosen = -1
     last = 0
-    for a in range(q.shape[2]):
-        w = math.exp((q[_u(i), _u(s), _u(a)] - m) / temperature)
+    for a in range(A):
+        w = math.exp((q[_u(row + a)] - m) / temperature)
         running += w
         if w > 0.0:
             last = a
@@ -125,54 +132,49 @@ def softmax_action(q, i, s, temperature, key, base):
     return chosen if chosen >= 0 else last  # u * total may round up to total
 
 
-@njit(inline="always", **JIT)
-def act(q, i, s, softmax, epsilon, temperature, tie_random, all_allowed, n_allowed, allowed_actions, key, base):
-    """The behaviour policy: Boltzmann when ``softmax``, else epsilon-greedy."""
-    if softmax:
-        return softmax_action(q, i, s, temperature, key, base)
-    return epsilon_greedy(q, i, s, epsilon, tie_random, all_allowed, n_allowed, allowed_actions, key, base)
+@njit(**KERNEL)
+def act(q, row, s, x, threshold, temperature, A, SOFTMAX, TIE, MASKED, allowed_mask, n_allowed,
+        allowed_actions, tie_table):
+    """The behaviour policy: Boltzmann when ``SOFTMAX``, else epsilon-greedy."""
+    if SOFTMAX:
+        return softmax_action(q, row, A, temperature, x)
+    return epsilon_greedy(q, row, s, x, threshold, A, TIE, MASKED, allowed_mask, n_allowed,
+                          allowed_actions, tie_table)
 
 
-#: :func:`act` as a call rather than inlined, for a path taken once per episode (SARSA's first
-#: action): numba's inlining copies the whole body, and compile time grows with each copy.
-act_call = njit(**JIT)(act.py_func)
-
-
-@njit(**JIT)
-def softmax_expectation(q, i, s, temperature):
-    """``sum_a w_a q[i, s, a] / sum_a w_a`` with softmax weights (a call: it is off the hot path)."""
-    m = max_q(q, i, s)
+@njit(**KERNEL)
+def softmax_expectation(q, row, A, temperature):
+    """``sum_a w_a q[row + a] / sum_a w_a`` with softmax weights (a call: ``exp`` dominates it)."""
+    m = q_max(q, row, A)
     total = 0.0
     weighted = 0.0
-    for a in range(q.shape[2]):
-        v = q[_u(i), _u(s), _u(a)]
+    for a in range(A):
+        v = q[_u(row + a)]
         w = math.exp((v - m) / temperature)
         total += w
         weighted += w * v if w > 0.0 else 0.0
     return weighted / total
 
 
-@njit(inline="always", **JIT)
-def expected_q(q, i, s, softmax, epsilon, temperature, n_allowed):
-    """``sum_a pi(a | s) q[i, s, a]`` under the behaviour policy.
+@njit(**KERNEL)
+def expected_value(q, row, s, epsilon, temperature, A, SOFTMAX, n_allowed):
+    """``sum_a pi(a | s) q[row + a]`` under the behaviour policy.
 
-    Epsilon-greedy: ``(1 - epsilon) * max + epsilon * mean`` over allowed actions (the greedy
-    mass goes to maximisers, which all hold the max, whatever the tie rule), computed as
-    ``(1 - epsilon) * max + (epsilon / n_allowed) * sum``: the division does not wait for the
-    Q values, which takes it off the chain of dependent operations of a step (about 1.5x faster
-    Expected SARSA).  Softmax:
-    ``sum_a w_a q_a / sum_a w_a``.  Sums run in action order.
+    Epsilon-greedy: ``(1 - epsilon) * max + (epsilon / n_allowed[s]) * sum`` over allowed
+    actions (the greedy mass goes to maximisers, which all hold the max, whatever the tie rule);
+    the division does not wait for the Q values, which keeps it off the step's chain of
+    dependent operations.  Softmax: ``sum_a w_a q_a / sum_a w_a``.  Sums run in action order.
     """
-    if softmax:
-        return softmax_expectation(q, i, s, temperature)
+    if SOFTMAX:
+        return softmax_expectation(q, row, A, temperature)
     acc = 0.0
-    for a in range(q.shape[2]):
-        v = q[_u(i), _u(s), _u(a)]
+    for a in range(A):
+        v = q[_u(row + a)]
         acc += v if v > -math.inf else 0.0
-    return (1.0 - epsilon) * max_q(q, i, s) + (epsilon / n_allowed[_u(s)]) * acc
+    return (1.0 - epsilon) * q_max(q, row, A) + (epsilon / n_allowed[_u(s)]) * acc
 
 
-@njit(**JIT)
+@njit(**KERNEL)
 def gaussian(x):
     """A standard normal number from one draw: Box-Muller on its two 32-bit halves."""
     u1 = (np.float64(np.int64(x >> _S32)) + 0.5) * 2.3283064365386963e-10
@@ -180,31 +182,33 @@ def gaussian(x):
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(6.283185307179586 * u2)
 
 
-@njit(inline="always", **JIT)
-def sample_outcome(cum_prob, s, a, key, index):
-    """Outcome ``k`` of taking ``a`` in ``s``: the number of ``cum_prob[s, a, :K-1]`` entries
-    ``<= u`` (the first ``k`` with ``u < cum_prob[s, a, k]``, counted without branches)."""
-    K = cum_prob.shape[2]
-    if K == 1:
-        return 0
-    s, a = _u(s), _u(a)
-    u = uniform(draw(key, index))
-    if K == 3:
-        return np.int64(u >= cum_prob[s, a, _u(0)]) + np.int64(u >= cum_prob[s, a, _u(1)])
+@njit(**KERNEL)
+def outcome(outcomes, base, z, K):
+    """The outcome of a transition whose block starts at ``outcomes[base]`` (see
+    :class:`fastq._interface.Model`): ``(next state | terminal << 32, reward)``.
+
+    Outcome ``k`` is the number of thresholds ``<= z >> 11`` -- the number of cumulative
+    probabilities ``<= uniform(z)``, compared exactly on integers, without branches.  With one
+    outcome ``z`` is not read (the transition draw is not needed).
+    """
     k = 0
-    for c in range(K - 1):
-        k += u >= cum_prob[s, a, _u(c)]
-    return k
+    if K == 3:
+        u = np.int64(z >> np.uint64(11))
+        k = np.int64(u >= outcomes[_u(base)]) + np.int64(u >= outcomes[_u(base + 1)])
+    elif K != 1:
+        u = np.int64(z >> np.uint64(11))
+        for c in range(K - 1):
+            k += u >= outcomes[_u(base + c)]
+    return outcomes[_u(base + K - 1 + k)], as_float(outcomes[_u(base + 2 * K - 1 + k)])
 
 
-@njit(inline="always", **JIT)
-def sample_start(start_cum, key, index):
+@njit(**KERNEL)
+def sample_start(start_cum, u):
     """A start state: the first ``s`` with ``u < start_cum[s]``.
 
     ``np.searchsorted(start_cum, u, side="right")``, written out as a binary search: numba's
     ``searchsorted`` adds about a second to the compile time of every kernel.
     """
-    u = uniform(draw(key, index))
     low, high = 0, start_cum.shape[0]
     while low < high:
         middle = (low + high) >> 1

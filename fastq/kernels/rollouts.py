@@ -16,7 +16,7 @@ exactly as the training kernels draw it:
 - :func:`reset_batch` starts the next episode: ``episode += 1`` unless the stream has never been
   reset (``step == NOT_STARTED``), ``step = 0``, and the start state is drawn from slot RESET of
   ``(episode, 0)``.  The ``k``-th reset of a stream (from 0) starts episode ``k``.
-- :func:`epsilon_greedy_batch` draws the explore and action/tie slots of ``(episode, step)``;
+- :func:`epsilon_greedy_batch` draws the policy slot of ``(episode, step)``;
   it does not advance the stream.
 - :func:`step_batch` draws the transition slot of ``(episode, step)``, then ``step += 1``.
   ``terminated`` when the state entered is terminal; ``truncated`` when ``step`` reaches
@@ -44,20 +44,21 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .. import _config
 from .._config import JIT
-from ..rng import SLOT_ACTION, SLOT_EXPLORE, SLOT_NOISE, SLOT_RESET, SLOT_TRANSITION
-from .policy import epsilon_greedy, gaussian, max_q, sample_outcome, sample_start
-from .rng import bounded, draw, draw_index, uniform
+from .._interface import TIE_TABLE
+from ..rng import EPISODE, KEY, NOT_STARTED, SLOT_NOISE, SLOT_POLICY, SLOT_RESET, SLOT_TRANSITION, STEP
+from .policy import gaussian, greedy, q_max, sample_start
+from .rng import draw, draw_index, explores, explore_threshold, pick, uniform
 
-#: Columns of ``rng_state``.
-KEY, EPISODE, STEP = 0, 1, 2
-#: ``rng_state[i, STEP]`` of a stream that has never been reset.
-NOT_STARTED = np.uint64(2**64 - 1)
+__all__ = [
+    "EPISODE", "KEY", "NOT_STARTED", "STEP",
+    "epsilon_greedy_batch", "q_update_batch", "reset_batch", "step_autoreset_batch", "step_batch",
+]
 
 _ONE = np.uint64(1)
 _ZERO = np.uint64(0)
-_SLOT_EXPLORE = np.uint64(SLOT_EXPLORE)
-_SLOT_ACTION = np.uint64(SLOT_ACTION)
+_SLOT_POLICY = np.uint64(SLOT_POLICY)
 _SLOT_TRANSITION = np.uint64(SLOT_TRANSITION)
 _SLOT_NOISE = np.uint64(SLOT_NOISE)
 _u = np.uint64  # unsigned indices: no negative-index wraparound code
@@ -72,25 +73,56 @@ def _reset_one(start_cum, rng_state, i):
         episode += _ONE
         rng_state[i, EPISODE] = episode
     rng_state[i, STEP] = _ZERO
-    return sample_start(start_cum, rng_state[i, KEY], draw_index(episode, _ZERO, SLOT_RESET))
+    return sample_start(start_cum, uniform(draw(rng_state[i, KEY], draw_index(episode, _ZERO, SLOT_RESET))))
 
 
 @njit(inline="always", **JIT)
-def _masked_greedy(q, row, s, allowed, tie_random, key, index):
-    """:func:`fastq.kernels.policy.greedy_action` over the allowed actions of ``s`` only."""
-    A = q.shape[2]
+def _outcome(cum_prob, s, a, z):
+    """Outcome ``k``: the number of ``cum_prob[s, a, :K-1]`` entries ``<= uniform(z)`` (the
+    learners compare the same numbers on integers, :func:`fastq.kernels.policy.outcome`)."""
+    u = uniform(z)
+    k = 0
+    for c in range(cum_prob.shape[2] - 1):
+        k += u >= cum_prob[s, a, _u(c)]
+    return k
+
+
+@njit(inline="always", **JIT)
+def _step_one(next_state, cum_prob, reward, reward_std, terminal, max_steps, rng_state, i, s, a):
+    """Stream ``i`` takes action ``a`` in state ``s``: ``(next state, reward, terminated,
+    truncated)``; its step count advances."""
+    key = rng_state[i, KEY]
+    step = rng_state[i, STEP]
+    base = draw_index(rng_state[i, EPISODE], step, _ZERO)
+    k = _outcome(cum_prob, s, a, draw(key, base | _SLOT_TRANSITION)) if cum_prob.shape[2] > 1 else 0
+    s2 = next_state[s, a, _u(k)]
+    r = reward[s, a, _u(k)]
+    std = reward_std[s, a]
+    if std > 0.0:
+        r += std * gaussian(draw(key, base | _SLOT_NOISE))
+    step += _ONE
+    rng_state[i, STEP] = step
+    ends = terminal[_u(s2)]
+    return s2, r, ends, (not ends) and np.int64(step) >= max_steps
+
+
+@njit(inline="always", **JIT)
+def _masked_greedy(q, row, s, allowed, tie_random, x):
+    """:func:`fastq.kernels.policy.greedy` over the allowed actions of ``s`` only, whatever ``q``
+    holds at the others."""
+    A = allowed.shape[1]
     best = -np.inf
     for a in range(A):
-        v = q[_u(row), _u(s), _u(a)]
+        v = q[_u(row + a)]
         best = v if allowed[_u(s), _u(a)] and v > best else best
     count = 0
     for a in range(A):
-        count += allowed[_u(s), _u(a)] and q[_u(row), _u(s), _u(a)] == best
-    j = bounded(draw(key, index), count) if tie_random else 0
+        count += allowed[_u(s), _u(a)] and q[_u(row + a)] == best
+    j = pick(x, count) if tie_random else 0
     chosen = 0
     seen = 0
     for a in range(A):
-        tie = allowed[_u(s), _u(a)] and q[_u(row), _u(s), _u(a)] == best
+        tie = allowed[_u(s), _u(a)] and q[_u(row + a)] == best
         chosen = a if tie and seen == j else chosen
         seen += tie
     return chosen
@@ -99,14 +131,14 @@ def _masked_greedy(q, row, s, allowed, tie_random, key, index):
 @njit(inline="always", **JIT)
 def _masked_max(q, row, s, allowed):
     best = -np.inf
-    for a in range(q.shape[2]):
-        v = q[_u(row), _u(s), _u(a)]
+    for a in range(allowed.shape[1]):
+        v = q[_u(row + a)]
         best = v if allowed[_u(s), _u(a)] and v > best else best
     return best
 
 
 # ---------------------------------------------------------------------------- batches
-@njit(**JIT)
+@_config.jit
 def reset_batch(start_cum, rng_state, mask, states):
     """Start the next episode of every stream ``i`` with ``mask[i]``.
 
@@ -126,7 +158,7 @@ def reset_batch(start_cum, rng_state, mask, states):
             states[i] = _reset_one(start_cum, rng_state, i)
 
 
-@njit(**JIT)
+@_config.jit
 def step_batch(
     next_state, cum_prob, reward, reward_std, terminal, max_steps,
     states, actions, rng_state,
@@ -152,41 +184,28 @@ def step_batch(
         Outputs.
     """
     for i in range(states.shape[0]):
-        # The step, written out here and in step_autoreset_batch: behind an inlined helper
-        # numba's code ran 5 times slower (40 ns instead of 8 per stream).
-        s, a = _u(states[i]), _u(actions[i])
-        key = rng_state[i, KEY]
-        step = rng_state[i, STEP]
-        base = draw_index(rng_state[i, EPISODE], step, _ZERO)
-        k = sample_outcome(cum_prob, s, a, key, base | _SLOT_TRANSITION)
-        s2 = next_state[s, a, _u(k)]
-        r = reward[s, a, _u(k)]
-        std = reward_std[s, a]
-        if std > 0.0:
-            r += std * gaussian(draw(key, base | _SLOT_NOISE))
-        step += _ONE
-        rng_state[i, STEP] = step
-        ends = terminal[_u(s2)]
+        s2, r, ends, cut = _step_one(next_state, cum_prob, reward, reward_std, terminal, max_steps, rng_state, i,
+                                     _u(states[i]), _u(actions[i]))
         next_states[i] = s2
         rewards[i] = r
         terminated[i] = ends
-        truncated[i] = (not ends) and np.int64(step) >= max_steps
+        truncated[i] = cut
 
 
-@njit(**JIT)
+@_config.jit
 def epsilon_greedy_batch(
     allowed, n_allowed, allowed_actions, all_allowed,
     q, states, epsilon, tie_random, rng_state,
     actions,
 ):
-    """Epsilon-greedy actions for every stream, from the draws of its current step.
+    """Epsilon-greedy actions for every stream, from the policy draw of its current step.
 
-    With probability ``epsilon[i]`` a uniformly random allowed action
-    (``allowed_actions[s, bounded(x, n_allowed[s])]``, which is ``bounded(x, A)`` when every
-    action is allowed), otherwise a greedy one, ties broken at random (``tie_random``) or by the
-    first maximiser -- :func:`fastq.kernels.policy.epsilon_greedy`, restricted to the allowed
-    actions.  Draws: slots EXPLORE and ACTION of ``(episode, step)``; ``rng_state`` is not
-    changed.
+    The draw ``x`` (slot POLICY of ``(episode, step)``) explores when ``x >> 32 <
+    ceil(epsilon[i] * 2**32)``: a uniformly random allowed action
+    (``allowed_actions[s, pick(x, n_allowed[s])]``, which is ``pick(x, A)`` when every action is
+    allowed); otherwise a greedy one, ties broken by ``pick(x, ties)`` (``tie_random``) or by the
+    first maximiser -- the learners' epsilon-greedy (:mod:`fastq.kernels.policy`), restricted to
+    the allowed actions.  ``rng_state`` is not changed.
 
     Parameters
     ----------
@@ -206,22 +225,21 @@ def epsilon_greedy_batch(
         Output.
     """
     shared = q.shape[0] == 1
+    S, A = q.shape[1], q.shape[2]
+    flat = q.reshape(q.size)
     for i in range(states.shape[0]):
-        row = 0 if shared else i
         s = states[i]
-        key = rng_state[i, KEY]
-        base = draw_index(rng_state[i, EPISODE], rng_state[i, STEP], _ZERO)
+        row = ((0 if shared else i) * S + s) * A
+        x = draw(rng_state[i, KEY], draw_index(rng_state[i, EPISODE], rng_state[i, STEP], _ZERO) | _SLOT_POLICY)
         if all_allowed:
-            actions[i] = epsilon_greedy(q, row, s, epsilon[i], tie_random, True, n_allowed,
-                                        allowed_actions, key, base)
+            best = greedy(flat, row, x, A, tie_random, TIE_TABLE)
         else:
-            explore = uniform(draw(key, base | _SLOT_EXPLORE)) < epsilon[i]
-            greedy = _masked_greedy(q, row, s, allowed, tie_random, key, base | _SLOT_ACTION)
-            j = bounded(draw(key, base | _SLOT_ACTION), n_allowed[_u(s)])
-            actions[i] = allowed_actions[_u(s), _u(j)] if explore else greedy
+            best = _masked_greedy(flat, row, s, allowed, tie_random, x)
+        random = allowed_actions[_u(s), _u(pick(x, n_allowed[_u(s)]))]
+        actions[i] = random if explores(x, explore_threshold(epsilon[i])) else best
 
 
-@njit(**JIT)
+@_config.jit
 def q_update_batch(
     allowed, all_allowed,
     q, states, actions, rewards, next_states, terminated, alpha, gamma,
@@ -245,20 +263,24 @@ def q_update_batch(
     alpha, gamma : (n,) float64
     """
     shared = q.shape[0] == 1
+    S, A = q.shape[1], q.shape[2]
+    flat = q.reshape(q.size)
     for i in range(states.shape[0]):
         row = 0 if shared else i
         s, a, s2, r = states[i], actions[i], next_states[i], rewards[i]
+        row2 = (row * S + s2) * A
         if all_allowed:
-            best = max_q(q, row, s2)
+            best = q_max(flat, row2, A)
         else:
-            best = _masked_max(q, row, s2, allowed)
+            best = _masked_max(flat, row2, s2, allowed)
         bootstrap = r + gamma[i] * best
         target = r if terminated[i] else bootstrap
-        q_sa = q[_u(row), _u(s), _u(a)]
-        q[_u(row), _u(s), _u(a)] = q_sa + alpha[i] * (target - q_sa)
+        index = (row * S + s) * A + a
+        q_sa = flat[_u(index)]
+        flat[_u(index)] = q_sa + alpha[i] * (target - q_sa)
 
 
-@njit(**JIT)
+@_config.jit
 def step_autoreset_batch(
     next_state, cum_prob, reward, reward_std, terminal, start_cum, max_steps,
     same_step, reset_mask,
@@ -282,20 +304,8 @@ def step_autoreset_batch(
             terminated[i] = False
             truncated[i] = False
             continue
-        s, a = _u(states[i]), _u(actions[i])  # the step of step_batch
-        key = rng_state[i, KEY]
-        step = rng_state[i, STEP]
-        base = draw_index(rng_state[i, EPISODE], step, _ZERO)
-        k = sample_outcome(cum_prob, s, a, key, base | _SLOT_TRANSITION)
-        s2 = next_state[s, a, _u(k)]
-        r = reward[s, a, _u(k)]
-        std = reward_std[s, a]
-        if std > 0.0:
-            r += std * gaussian(draw(key, base | _SLOT_NOISE))
-        step += _ONE
-        rng_state[i, STEP] = step
-        ends = terminal[_u(s2)]
-        cut = (not ends) and np.int64(step) >= max_steps
+        s2, r, ends, cut = _step_one(next_state, cum_prob, reward, reward_std, terminal, max_steps, rng_state, i,
+                                     _u(states[i]), _u(actions[i]))
         rewards[i] = r
         terminated[i] = ends
         truncated[i] = cut

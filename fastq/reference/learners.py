@@ -1,34 +1,41 @@
 r"""Numpy twin of :mod:`fastq.kernels.learners`: the definition the kernels are checked against.
 
-Same function names and signatures, same update and bootstrap rules (see the kernels' module
-docstring).  The computation is vectorised across agents: one Python loop over time steps, in
-which every agent that still has episodes to run takes one step (agents whose episode ended start
-their next one).  It draws the same random numbers, performs the same floating-point operations
-in the same order, and so gives bit-identical results (softmax and reward noise use ``exp``,
-``log`` and ``cos``: equal to the last bit where numpy and the compiled code call the same math
-library, within the tolerance of :doc:`docs/semantics` otherwise).
+:func:`learner` returns, for a :class:`fastq._interface.Variant`, a function with the kernel's
+arguments and the same update and bootstrap rules (see the kernels' module docstring).  The
+computation is vectorised across agents: one Python loop over time steps, in which every agent
+that still has episodes to run takes one step (agents whose episode ended start their next one).
+It draws the same random numbers, performs the same floating-point operations in the same order,
+and so gives bit-identical results (softmax and reward noise use ``exp``, ``log`` and ``cos``:
+equal to the last bit where numpy and the compiled code call the same math library, within the
+tolerance of docs/semantics.md otherwise).  The variant's lanes, prefetch and unrolled sizes
+change how fast a kernel runs, never what it computes: the reference ignores them.
 
-Float32 tables (``train(dtype="float32")``: ``q``, ``q_a``, ``q_b``, ``model_reward``) need no
-code of their own, because numpy promotes as the compiled code does: every float64 operand an
-update meets (``r``, ``gamma``, ``alpha``) is an array, and a float32 array with a float64 array
+Float32 tables (``train(dtype="float32")``: ``q``, ``q_ab``, ``model_reward``) need no code of
+their own, because numpy promotes as the compiled code does: every float64 operand an update
+meets (``r``, ``gamma``, ``alpha``) is an array, and a float32 array with a float64 array
 computes in float64 (a Python float would not promote under NEP 50: none appears in an update);
 assigning the float64 result into a table rounds it to float32.  Maxima, ties and argmax compare
 the float32 values.  Two computations stay in float32 on both backends: Double Q's
-``q_a + q_b`` (correctly rounded, so equal to the float64 sum rounded) and the softmax
-difference ``q - max`` (:func:`fastq.reference.policy._weights`).
+``q_a + q_b`` (of the stored values) and the softmax difference ``q - max``
+(:func:`fastq.reference.policy._weights`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.learners import DOUBLE_Q, DYNA_Q, EXPECTED_SARSA, Q_LEARNING, SARSA
-from ..rng import SLOT_BOOTSTRAP_TIE, SLOT_COIN, SLOT_NOISE, SLOT_PLANNING, SLOT_RESET, SLOT_TRANSITION
-from .policy import act, expected_q, gaussian, greedy_action, max_q, sample_outcome, sample_start
-from .rng import bounded, draw, draw_index
+from .._interface import DOUBLE_Q, DYNA_Q, EXPECTED_SARSA, SARSA
+from ..rng import SLOT_LEARNER, SLOT_NOISE, SLOT_PLANNING, SLOT_POLICY, SLOT_RESET, SLOT_TRANSITION
+from .policy import act, expected_value, gaussian, greedy, max_q, outcome, sample_start
+from .rng import bounded, draw, draw_index, uniform
 
 
-def step_size(alpha, visits, counts, i, s, a, power):
+def schedule_value(table, row, e):
+    """``table[row, min(e, width - 1)]`` per agent."""
+    return table[row, np.minimum(e, table.shape[1] - 1)]
+
+
+def step_size(alpha, power, counts, i, s, a, visits):
     """Per-agent step sizes; counts this update of ``(s, a)`` when ``visits``."""
     if not visits:
         return alpha
@@ -37,13 +44,8 @@ def step_size(alpha, visits, counts, i, s, a, power):
     return np.where(power == 1.0, 1.0 / n, np.where(power == 0.5, 1.0 / np.sqrt(n), n ** -power))
 
 
-def schedule_value(table, row, e):
-    """``table[row, min(e, width - 1)]`` per agent."""
-    return table[row, np.minimum(e, table.shape[1] - 1)]
-
-
 def plan(q, counts, model_next, model_reward, seen, n_seen, terminal, i, s, a, s2, r,
-         gamma, alpha, visits, power, planning_steps, planning_key):
+         gamma, alpha, power, visits, planning_steps, planning_key):
     """Dyna-Q model update and planning for agents ``i`` (see the kernel)."""
     A = q.shape[2]
     new = model_next[i, s, a] < 0
@@ -57,22 +59,20 @@ def plan(q, counts, model_next, model_reward, seen, n_seen, terminal, i, s, a, s
         ps2 = model_next[i, ps, pa]
         pr = model_reward[i, ps, pa]
         target = np.where(terminal[ps2], pr, pr + gamma * max_q(q, i, ps2))
-        p_alpha = step_size(alpha, visits, counts, i, ps, pa, power)
+        p_alpha = step_size(alpha, power, counts, i, ps, pa, visits)
         q_sa = q[i, ps, pa]
         q[i, ps, pa] = q_sa + p_alpha * (target - q_sa)
 
 
-def learn(algo, model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
-    """Run learner ``algo`` for agents ``[agent_start, agent_stop)`` over episodes
+def learn(variant, model, hyper, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
+    """Run ``variant``'s learner for agents ``[agent_start, agent_stop)`` over episodes
     ``[episode_start, episode_stop)``; see the kernel."""
-    next_state, cum_prob, reward, reward_std, terminal, goal, start_cum, n_allowed, allowed_actions, max_steps = model
-    gamma, alpha_table, alpha_row, alpha_power, eps_table, eps_row, temp_table, temp_row = hyper
-    softmax, tie_random, visits, noisy, all_allowed, planning_steps = options
+    algo, softmax, tie_random, visits, noisy = variant[:5]
     q, q_ab, counts, model_next, model_reward, seen, n_seen = state
     q_a, q_b = q_ab[0::2], q_ab[1::2]  # Double Q's tables A and B: views, updated in place
     returns, lengths, successes = out
     n = q.shape[0]
-    if episode_stop <= episode_start:
+    if episode_stop <= episode_start or agent_stop <= agent_start:
         return
     episode = np.full(n, episode_start, dtype=np.int64)
     t = np.zeros(n, dtype=np.int64)
@@ -82,12 +82,14 @@ def learn(algo, model, hyper, options, keys, episode_start, episode_stop, state,
 
     def policy(i, states, step):
         e = episode[i]
-        return act(q, i, states, softmax, schedule_value(eps_table, eps_row[i], e),
-                   schedule_value(temp_table, temp_row[i], e), tie_random, all_allowed, n_allowed,
-                   allowed_actions, keys[i], draw_index(e, step, 0))
+        x = draw(keys[i], draw_index(e, step, SLOT_POLICY))
+        return act(q, i, states, x, schedule_value(hyper.epsilon_table, hyper.epsilon_row[i], e),
+                   schedule_value(hyper.temperature_table, hyper.temperature_row[i], e), softmax, tie_random,
+                   model.n_allowed, model.allowed_actions)
 
     def start(i):
-        s[i] = sample_start(start_cum, keys[i], draw_index(episode[i], 0, SLOT_RESET))
+        u = uniform(draw(keys[i], draw_index(episode[i], 0, SLOT_RESET)))
+        s[i] = sample_start(model.start_cum, u)
         if algo == SARSA:
             a[i] = policy(i, s[i], 0)
 
@@ -97,22 +99,26 @@ def learn(algo, model, hyper, options, keys, episode_start, episode_stop, state,
         i = running
         s_i = s[i]
         e = episode[i]
-        base = draw_index(e, t[i], 0)
+
+        def slot(j, step=t[i]):
+            return draw(keys[i], draw_index(e, step, j))
+
         a_i = a[i] if algo == SARSA else policy(i, s_i, t[i])
-        k = sample_outcome(cum_prob, s_i, a_i, keys[i], base | np.uint64(SLOT_TRANSITION))
-        s2 = next_state[s_i, a_i, k]
-        r = reward[s_i, a_i, k]
+        k = outcome(model.threshold, s_i, a_i, slot(SLOT_TRANSITION))
+        s2 = model.next_state[s_i, a_i, k]
+        r = model.reward[s_i, a_i, k]
         if noisy:
-            r = r + reward_std[s_i, a_i] * gaussian(draw(keys[i], base | np.uint64(SLOT_NOISE)))
-        ends = terminal[s2]
-        g = gamma[i]
-        alpha_e = schedule_value(alpha_table, alpha_row[i], e)
-        alpha = step_size(alpha_e, visits, counts, i, s_i, a_i, alpha_power[i])
+            r = r + model.reward_std[s_i, a_i] * gaussian(slot(SLOT_NOISE))
+        ends = model.terminal[s2]
+        g = hyper.gamma[i]
+        alpha_e = schedule_value(hyper.alpha_table, hyper.alpha_row[i], e)
+        alpha = step_size(alpha_e, hyper.alpha_power[i], counts, i, s_i, a_i, visits)
         if algo == DOUBLE_Q:
-            first = (draw(keys[i], base | np.uint64(SLOT_COIN)) >> np.uint64(63)) == 1
+            x = slot(SLOT_LEARNER)
+            first = (x >> np.uint64(63)) == 1  # table A is updated
             for upd, other, pick in ((q_a, q_b, first), (q_b, q_a, ~first)):
                 j, sj, aj, s2j = i[pick], s_i[pick], a_i[pick], s2[pick]
-                best = greedy_action(upd, j, s2j, tie_random, keys[j], base[pick] | np.uint64(SLOT_BOOTSTRAP_TIE))
+                best = greedy(upd, j, s2j, x[pick], tie_random)
                 target = np.where(ends[pick], r[pick], r[pick] + g[pick] * other[j, s2j, best])
                 u_sa = upd[j, sj, aj]
                 upd[j, sj, aj] = u_sa + alpha[pick] * (target - u_sa)
@@ -123,27 +129,27 @@ def learn(algo, model, hyper, options, keys, episode_start, episode_stop, state,
                 value = q[i, s2, a2]
                 a[i] = a2
             elif algo == EXPECTED_SARSA:
-                value = expected_q(q, i, s2, softmax, schedule_value(eps_table, eps_row[i], e),
-                                   schedule_value(temp_table, temp_row[i], e), n_allowed)
+                value = expected_value(q, i, s2, schedule_value(hyper.epsilon_table, hyper.epsilon_row[i], e),
+                                       schedule_value(hyper.temperature_table, hyper.temperature_row[i], e),
+                                       softmax, model.n_allowed)
             else:
                 value = max_q(q, i, s2)
             # Terminal: no bootstrap.  Truncation still bootstraps from the real next state.
             target = np.where(ends, r, r + g * value)
             q_sa = q[i, s_i, a_i]
             q[i, s_i, a_i] = q_sa + alpha * (target - q_sa)  # float64, rounded to q's dtype
-            if algo == DYNA_Q and planning_steps > 0:
-                plan(q, counts, model_next, model_reward, seen, n_seen, terminal, i, s_i, a_i, s2, r,
-                     g, alpha_e, visits, alpha_power[i], planning_steps,
-                     draw(keys[i], base | np.uint64(SLOT_PLANNING)))
+            if algo == DYNA_Q and hyper.planning_steps > 0:
+                plan(q, counts, model_next, model_reward, seen, n_seen, model.terminal, i, s_i, a_i, s2, r,
+                     g, alpha_e, hyper.alpha_power[i], visits, hyper.planning_steps, slot(SLOT_PLANNING))
         total[i] += r
         t[i] += 1
         s[i] = s2
-        done = ends | (t[i] >= max_steps)
+        done = ends | (t[i] >= model.max_steps)
         if done.any():
             d = i[done]
             e = episode[d]
             returns[d, e] = total[d]
-            successes[d, e] = goal[s2[done]]
+            successes[d, e] = model.goal[s2[done]]
             lengths[d, e] = t[d]  # last: a length > 0 marks the episode complete (see train)
             episode[d] += 1
             total[d] = 0.0
@@ -153,17 +159,15 @@ def learn(algo, model, hyper, options, keys, episode_start, episode_stop, state,
             running = np.concatenate([i[~done], again])
 
 
-def _entry(code: int, name: str, what: str):
-    def run(model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
-        learn(code, model, hyper, options, keys, episode_start, episode_stop, state, out, agent_start, agent_stop)
+def learner(variant):
+    """The reference twin of :func:`fastq.kernels.learners.learner`: ``run(model, hyper, keys,
+    episode_start, episode_stop, state, out, agent_start, agent_stop)`` for ``variant``."""
 
-    run.__name__ = run.__qualname__ = name
-    run.__doc__ = f"""{what}: :func:`learn` with ``algo = {name.upper()}``; same arguments, minus ``algo``."""
+    def run(model, hyper, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
+        learn(variant, model, hyper, keys, episode_start, episode_stop, state, out, agent_start, agent_stop)
+
+    run.__name__ = run.__qualname__ = "learner"
     return run
 
 
-q_learning = _entry(Q_LEARNING, "q_learning", "Q-learning")
-sarsa = _entry(SARSA, "sarsa", "SARSA")
-expected_sarsa = _entry(EXPECTED_SARSA, "expected_sarsa", "Expected SARSA")
-double_q = _entry(DOUBLE_Q, "double_q", "Double Q-learning")
-dyna_q = _entry(DYNA_Q, "dyna_q", "Tabular Dyna-Q")
+__all__ = ["learn", "learner"]

@@ -1,19 +1,19 @@
-"""Numpy twin of :mod:`fastq.kernels.policy`: the same functions over arrays of agents.
+"""Numpy twin of :mod:`fastq.kernels.policy`: the same choices over arrays of agents.
 
-Where a kernel takes one agent ``i`` in state ``s`` (scalars), these take equal-length arrays
-``i`` and ``s`` (and per-agent ``epsilon``, ``key``, ``base``) and return one result per agent,
-drawing exactly the numbers the kernel draws.
+Where a kernel takes one agent's Q row, these take the table ``q`` (agents, S, A) and equal-length
+arrays of agent rows ``i`` and states ``s`` (and per-agent draws and hyperparameters), and
+return one result per agent, computing exactly what the kernel computes.  The kernels' fast
+paths (the tie table for 4 actions, the packed outcome blocks) give the same numbers as the
+plain definitions written here.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..rng import SLOT_ACTION, SLOT_EXPLORE
-from .rng import bounded, draw, uniform
+from .rng import explores, pick, uniform
 
-_SLOT_EXPLORE = np.uint64(SLOT_EXPLORE)
-_SLOT_ACTION = np.uint64(SLOT_ACTION)
+_S11 = np.uint64(11)
 
 
 def max_q(q, i, s):
@@ -21,26 +21,21 @@ def max_q(q, i, s):
     return q[i, s].max(axis=1)
 
 
-def greedy_action(q, i, s, tie_random, key, index):
-    """First maximiser, or the ``bounded(draw(key, index), ties)``-th one when ``tie_random``."""
+def greedy(q, i, s, x, tie_random):
+    """The first maximiser, or the ``pick(x, ties)``-th one when ``tie_random``."""
     q_s = q[i, s]
     ties = q_s == q_s.max(axis=1)[:, None]
     if not tie_random:
         return np.argmax(ties, axis=1)
-    j = bounded(draw(key, index), ties.sum(axis=1))
+    j = pick(x, ties.sum(axis=1))
     return np.argmax(np.cumsum(ties, axis=1) > j[:, None], axis=1)
 
 
-def epsilon_greedy(q, i, s, epsilon, tie_random, all_allowed, n_allowed, allowed_actions, key, base):
-    """Epsilon-greedy actions of agents ``i`` in states ``s`` (random actions among allowed ones)."""
-    explore = uniform(draw(key, base | _SLOT_EXPLORE)) < epsilon
-    greedy = greedy_action(q, i, s, tie_random, key, base | _SLOT_ACTION)
-    x = draw(key, base | _SLOT_ACTION)
-    if all_allowed:
-        random = bounded(x, q.shape[2])
-    else:
-        random = allowed_actions[s, bounded(x, n_allowed[s])]
-    return np.where(explore, random, greedy)
+def epsilon_greedy(q, i, s, x, epsilon, tie_random, n_allowed, allowed_actions):
+    """Explore when ``x >> 32 < ceil(epsilon * 2**32)``: the allowed action
+    ``allowed_actions[s, pick(x, n_allowed[s])]``; else :func:`greedy`."""
+    random = allowed_actions[s, pick(x, n_allowed[s])]
+    return np.where(explores(x, epsilon), random, greedy(q, i, s, x, tie_random))
 
 
 def _weights(q, i, s, temperature):
@@ -53,13 +48,13 @@ def _weights(q, i, s, temperature):
     return np.exp((q_s - q_s.max(axis=1)[:, None]) / np.reshape(temperature, (-1, 1)))
 
 
-def softmax_action(q, i, s, temperature, key, base):
-    """Boltzmann actions: the first allowed action whose running weight exceeds ``u * total``."""
+def softmax_action(q, i, s, x, temperature):
+    """Boltzmann actions: the first allowed action whose running weight exceeds ``uniform(x) * total``."""
     w = _weights(q, i, s, temperature)
     total = np.zeros(w.shape[0])
     for a in range(w.shape[1]):  # sums in action order, as the kernel adds them
         total = total + w[:, a]
-    target = uniform(draw(key, base | _SLOT_ACTION)) * total
+    target = uniform(x) * total
     running = np.zeros(w.shape[0])
     chosen = np.full(w.shape[0], -1)
     last = np.zeros(w.shape[0], dtype=np.int64)
@@ -71,14 +66,14 @@ def softmax_action(q, i, s, temperature, key, base):
     return np.where(chosen >= 0, chosen, last)
 
 
-def act(q, i, s, softmax, epsilon, temperature, tie_random, all_allowed, n_allowed, allowed_actions, key, base):
+def act(q, i, s, x, epsilon, temperature, softmax, tie_random, n_allowed, allowed_actions):
     """The behaviour policy: Boltzmann when ``softmax``, else epsilon-greedy."""
     if softmax:
-        return softmax_action(q, i, s, temperature, key, base)
-    return epsilon_greedy(q, i, s, epsilon, tie_random, all_allowed, n_allowed, allowed_actions, key, base)
+        return softmax_action(q, i, s, x, temperature)
+    return epsilon_greedy(q, i, s, x, epsilon, tie_random, n_allowed, allowed_actions)
 
 
-def expected_q(q, i, s, softmax, epsilon, temperature, n_allowed):
+def expected_value(q, i, s, epsilon, temperature, softmax, n_allowed):
     """``sum_a pi(a | s) q[i, s, a]`` per agent (see the kernel); sums in action order."""
     q_s = q[i, s]
     if softmax:
@@ -103,15 +98,16 @@ def gaussian(x):
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(6.283185307179586 * u2)
 
 
-def sample_outcome(cum_prob, s, a, key, index):
-    """Outcome index per agent: the number of ``cum_prob[s, a, :K-1]`` entries ``<= u``."""
-    K = cum_prob.shape[2]
+def outcome(threshold, s, a, z):
+    """Outcome index per agent: the number of thresholds ``ceil(cum_prob[s, a, :K-1] * 2**53)``
+    at or below ``z >> 11`` (``uniform(z) >= cum_prob``, compared on integers)."""
+    K = threshold.shape[2]
     if K == 1:
         return np.zeros(np.shape(s), dtype=np.int64)
-    u = uniform(draw(key, index))
-    return (u[:, None] >= cum_prob[s, a, : K - 1]).sum(axis=1)
+    u = (z >> _S11).astype(np.int64)
+    return (u[:, None] >= threshold[s, a, : K - 1]).sum(axis=1)
 
 
-def sample_start(start_cum, key, index):
+def sample_start(start_cum, u):
     """Start state per agent: ``searchsorted(start_cum, u, side="right")``."""
-    return np.searchsorted(start_cum, uniform(draw(key, index)), side="right")
+    return np.searchsorted(start_cum, u, side="right")

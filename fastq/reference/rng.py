@@ -1,28 +1,21 @@
 """Numpy twin of :mod:`fastq.kernels.rng`: the counter-based generator on uint64 arrays.
 
-Same names and signatures as the kernels; each function works element-wise on arrays (numpy's
-uint64 arithmetic wraps modulo 2**64, which is the definition).  See :mod:`fastq.rng`.
+Same names as the kernels; each function works element-wise on arrays (numpy's uint64
+arithmetic wraps modulo 2**64, which is the definition).  See :mod:`fastq.rng`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..rng import GOLDEN, MIX1, MIX2, SLOT_BITS
+from ..rng import GOLDEN, LOW32, SLOT_BITS, mix64_array
 
 _G = np.uint64(GOLDEN)
-_M1 = np.uint64(MIX1)
-_M2 = np.uint64(MIX2)
 _ONE = np.uint64(1)
+_LOW32 = np.uint64(LOW32)
+_S32 = np.uint64(32)
 
-
-def mix64(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser, element-wise on a uint64 array."""
-    z = np.asarray(z, dtype=np.uint64)
-    with np.errstate(over="ignore"):  # wrapping modulo 2**64 is the definition
-        z = (z ^ (z >> np.uint64(30))) * _M1
-        z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
+mix64 = mix64_array
 
 
 def draw(key: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -36,7 +29,7 @@ def draw_index(episode, step, slot) -> np.ndarray:
     """``(episode << 32) | (step << 3) | slot`` as uint64."""
     e = np.asarray(episode, dtype=np.uint64)
     t = np.asarray(step, dtype=np.uint64)
-    return (e << np.uint64(32)) | (t << np.uint64(SLOT_BITS)) | np.uint64(slot)
+    return (e << _S32) | (t << np.uint64(SLOT_BITS)) | np.uint64(slot)
 
 
 def uniform(x: np.ndarray) -> np.ndarray:
@@ -47,4 +40,20 @@ def uniform(x: np.ndarray) -> np.ndarray:
 def bounded(x: np.ndarray, n) -> np.ndarray:
     """``((x >> 32) * n) >> 32``: int64 in ``[0, n)``."""
     n = np.asarray(n).astype(np.uint64)
-    return (((x >> np.uint64(32)) * n) >> np.uint64(32)).astype(np.int64)
+    return (((x >> _S32) * n) >> _S32).astype(np.int64)
+
+
+def pick(x: np.ndarray, n) -> np.ndarray:
+    """``((x & 0xFFFFFFFF) * n) >> 32``: int64 in ``[0, n)``."""
+    n = np.asarray(n).astype(np.uint64)
+    return (((x & _LOW32) * n) >> _S32).astype(np.int64)
+
+
+def explore_threshold(epsilon) -> np.ndarray:
+    """``ceil(epsilon * 2**32)`` as uint64 (exact: a power-of-two scaling of a float64)."""
+    return np.ceil(np.asarray(epsilon, dtype=np.float64) * 4294967296.0).astype(np.uint64)
+
+
+def explores(x: np.ndarray, epsilon) -> np.ndarray:
+    """``(x >> 32) < ceil(epsilon * 2**32)``: whether each policy draw explores."""
+    return (x >> _S32) < explore_threshold(epsilon)

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.rollouts import EPISODE, KEY, NOT_STARTED, STEP
-from ..rng import SLOT_ACTION, SLOT_EXPLORE, SLOT_NOISE, SLOT_RESET, SLOT_TRANSITION
-from .policy import epsilon_greedy as _epsilon_greedy
-from .policy import gaussian, max_q, sample_outcome, sample_start
-from .rng import bounded, draw, draw_index, uniform
+from ..rng import EPISODE, KEY, NOT_STARTED, SLOT_NOISE, SLOT_POLICY, SLOT_RESET, SLOT_TRANSITION, STEP
+from .policy import gaussian, max_q, sample_start
+from .rng import draw, draw_index, explores, pick, uniform
 
 __all__ = [
     "EPISODE", "KEY", "NOT_STARTED", "STEP",
@@ -23,8 +21,7 @@ __all__ = [
     "step_autoreset_batch",
 ]
 
-_SLOT_EXPLORE = np.uint64(SLOT_EXPLORE)
-_SLOT_ACTION = np.uint64(SLOT_ACTION)
+_SLOT_POLICY = np.uint64(SLOT_POLICY)
 _SLOT_TRANSITION = np.uint64(SLOT_TRANSITION)
 _SLOT_NOISE = np.uint64(SLOT_NOISE)
 
@@ -35,14 +32,16 @@ def _reset(start_cum, rng_state, idx):
     rng_state[idx[started], EPISODE] += np.uint64(1)
     rng_state[idx, STEP] = 0
     index = draw_index(rng_state[idx, EPISODE], 0, SLOT_RESET)
-    return sample_start(start_cum, rng_state[idx, KEY], index)
+    return sample_start(start_cum, uniform(draw(rng_state[idx, KEY], index)))
 
 
 def _step(next_state, cum_prob, reward, reward_std, terminal, max_steps, s, a, rng_state, idx):
     key = rng_state[idx, KEY]
     step = rng_state[idx, STEP]
     base = draw_index(rng_state[idx, EPISODE], step, 0)
-    k = sample_outcome(cum_prob, s, a, key, base | _SLOT_TRANSITION)
+    K = cum_prob.shape[2]
+    u = uniform(draw(key, base | _SLOT_TRANSITION))
+    k = (u[:, None] >= cum_prob[s, a, : K - 1]).sum(axis=1)
     s2 = next_state[s, a, k]
     r = reward[s, a, k]
     std = reward_std[s, a]
@@ -78,14 +77,14 @@ def step_batch(
     truncated[:] = cut
 
 
-def _masked_greedy(q, rows, s, allowed, tie_random, key, index):
+def _masked_greedy(q, rows, s, allowed, tie_random, x):
     q_s = q[rows, s]
     ok = allowed[s]
     best = np.where(ok, q_s, -np.inf).max(axis=1)
     ties = ok & (q_s == best[:, None])
     if not tie_random:
         return np.argmax(ties, axis=1)
-    j = bounded(draw(key, index), ties.sum(axis=1))
+    j = pick(x, ties.sum(axis=1))
     return np.argmax(np.cumsum(ties, axis=1) > j[:, None], axis=1)
 
 
@@ -97,16 +96,10 @@ def epsilon_greedy_batch(
     """Epsilon-greedy actions of every stream; see the kernel."""
     n = states.shape[0]
     rows = np.zeros(n, dtype=np.int64) if q.shape[0] == 1 else np.arange(n)
-    key = rng_state[:, KEY]
-    base = draw_index(rng_state[:, EPISODE], rng_state[:, STEP], 0)
-    if all_allowed:
-        actions[:] = _epsilon_greedy(q, rows, states, epsilon, tie_random, True, n_allowed,
-                                     allowed_actions, key, base)
-        return
-    explore = uniform(draw(key, base | _SLOT_EXPLORE)) < epsilon
-    greedy = _masked_greedy(q, rows, states, allowed, tie_random, key, base | _SLOT_ACTION)
-    j = bounded(draw(key, base | _SLOT_ACTION), n_allowed[states])
-    actions[:] = np.where(explore, allowed_actions[states, j], greedy)
+    x = draw(rng_state[:, KEY], draw_index(rng_state[:, EPISODE], rng_state[:, STEP], 0) | _SLOT_POLICY)
+    greedy = _masked_greedy(q, rows, states, allowed, tie_random, x)
+    random = allowed_actions[states, pick(x, n_allowed[states])]
+    actions[:] = np.where(explores(x, epsilon), random, greedy)
 
 
 def _max_next(q, rows, s2, allowed, all_allowed):

@@ -1,60 +1,39 @@
-"""Every learner against its numpy reference, the update rules checked by hand, and the
-invariances of the random-number contract for every algorithm."""
+"""Every learner kernel against its numpy reference, the update rules checked by hand, and the
+invariances of the random-number contract: threads, prefixes, lanes and blocks."""
 
 import numpy as np
 import pytest
+from cases import CUSTOM, ENVS, INTEGER_OUTPUTS, OUTPUTS, assert_same, bandit, both, chain, per_agent_params
 
 import fastq
-from fastq import TabularMDP
+from fastq import TabularMDP, _dispatch, _train
 from fastq.algos import ALGORITHMS
 
-OUTPUTS = ("q", "returns", "lengths", "successes")
-INTEGER_OUTPUTS = ("lengths", "successes")
 
-CUSTOM = fastq.GridWorld(
-    ["S..#....", ".#H..C.G", "S....#..", "..C....H"],
-    slip=0.2, step_reward=-0.5, goal_reward=5.0, hole_reward=-3.0, cliff_reward=-10.0,
-    max_steps=60, name="custom",
-)
-ENVS = {
-    "FrozenLake-8x8": fastq.make("FrozenLake-8x8"),
-    "CliffWalking": fastq.make("CliffWalking", max_steps=300),
-    "custom": CUSTOM,
-}
-
-
-def per_agent_params(n):
-    rs = np.random.default_rng(12)
-    return dict(
-        alpha=rs.uniform(0.05, 1.0, n),
-        gamma=rs.uniform(0.8, 1.0, n),
-        epsilon=rs.uniform(0.0, 0.5, n),
-        q_init=rs.choice([0.0, 0.5, -1.0], n),
-    )
-
-
-def assert_same(a, b, fields=OUTPUTS):
-    for field in fields:
-        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
-
-
-def both(env, algo, **kwargs):
-    return fastq.train(env, algo, **kwargs), fastq.train(env, algo, backend="numpy", **kwargs)
-
-
-@pytest.mark.parametrize("tie_break", ["random", "first"])
 @pytest.mark.parametrize("name", list(ENVS))
-@pytest.mark.parametrize("algo", [a for a in ALGORITHMS if a != "q_learning"])
-def test_numba_equals_numpy_bit_for_bit(algo, name, tie_break):
+@pytest.mark.parametrize("algo", ALGORITHMS)
+def test_numba_equals_numpy_bit_for_bit(algo, name):
     agents = 13
-    fast, ref = both(ENVS[name], algo, agents=agents, episodes=25, seed=11, tie_break=tie_break,
-                     **per_agent_params(agents))
+    fast, ref = both(ENVS[name], algo, agents=agents, episodes=25, seed=11, **per_agent_params(agents))
     assert_same(fast, ref)
-    assert fast.agent_steps > agents * 25
+    assert fast.agent_steps > agents * 25  # the runs did something
+    assert fast.meta["backend"] == "numba" and ref.meta["backend"] == "numpy"
     if algo == "double_q":
         for table in ("q_a", "q_b"):
             np.testing.assert_array_equal(fast.extra[table], ref.extra[table])
         np.testing.assert_array_equal(fast.q, (fast.extra["q_a"] + fast.extra["q_b"]) / 2)
+
+
+@pytest.mark.parametrize("algo", ALGORITHMS)
+def test_tie_break_first_agrees_bit_for_bit(algo):
+    fast, ref = both("FrozenLake-8x8", algo, agents=9, episodes=30, seed=3, tie_break="first", epsilon=0.3)
+    assert_same(fast, ref)
+
+
+def test_numba_equals_numpy_over_several_blocks(monkeypatch):
+    monkeypatch.setattr(_train, "BLOCK_AGENT_STEPS", 7 * 5 * 200)
+    fast, ref = both("FrozenLake-8x8", "q_learning", agents=7, episodes=33, seed=5, epsilon=0.3)
+    assert_same(fast, ref)
 
 
 @pytest.mark.parametrize("algo", ALGORITHMS)
@@ -110,16 +89,6 @@ def test_softmax_agrees_within_tolerance(algo):
     assert_same(fast, ref, INTEGER_OUTPUTS)
     np.testing.assert_allclose(fast.q, ref.q, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(fast.returns, ref.returns, rtol=1e-12)
-
-
-def bandit(n_actions=3, allowed=None, reward_std=None):
-    """One state, actions ending the episode; action a pays a."""
-    A = n_actions
-    return TabularMDP(
-        next_state=np.ones((2, A, 1), dtype=int), prob=np.ones((2, A, 1)),
-        reward=np.vstack([np.arange(A, dtype=float)[None, :, None], np.zeros((1, A, 1))]),
-        terminal=[False, True], start=[1.0, 0.0], max_steps=2, allowed=allowed, reward_std=reward_std,
-    )
 
 
 def test_softmax_picks_actions_with_boltzmann_probabilities():
@@ -189,21 +158,6 @@ def test_reward_noise_has_the_stated_mean_and_spread():
 
 
 # ----------------------------------------------------------------- the update rules by hand
-def chain(terminal_next: bool, max_steps: int, actions: int = 1) -> TabularMDP:
-    """States 0 (start), 1 (non-terminal), 2 (terminal); reward 1 for leaving 0."""
-    nxt = 2 if terminal_next else 1
-    A = actions
-    return TabularMDP(
-        next_state=[[[nxt]] * A, [[1]] * A, [[2]] * A],
-        prob=np.ones((3, A, 1)),
-        reward=[[[1.0]] * A, [[0.0]] * A, [[0.0]] * A],
-        terminal=[False, False, True],
-        goal=[False, False, True],
-        start=[1.0, 0.0, 0.0],
-        max_steps=max_steps,
-    )
-
-
 ALPHA, GAMMA, Q0 = 0.5, 0.9, 5.0
 
 
@@ -290,6 +244,79 @@ def test_epsilon_schedule_is_applied_per_episode():
     np.testing.assert_array_equal(res.returns[:, 2], np.where(res.returns[:, 0] == 0.0, 0.0, res.returns[:, 0]))
 
 
+# ----------------------------------------------------------------- Q-learning by hand
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_truncated_episodes_continue_learning_across_episodes(backend):
+    # Two episodes of max_steps=2 on the non-terminal chain: 0 -> 1 -> 1 (truncated), twice.
+    res = fastq.train(chain(False, 2), agents=1, episodes=2, alpha=ALPHA, gamma=GAMMA,
+                      epsilon=0.0, q_init=Q0, backend=backend)
+    q0, q1 = Q0, Q0
+    for _ in range(2):
+        q0 = q0 + ALPHA * (1.0 + GAMMA * q1 - q0)
+        q1 = q1 + ALPHA * (0.0 + GAMMA * q1 - q1)
+    assert res.q[0, 0, 0] == q0 and res.q[0, 1, 0] == q1
+    assert res.lengths.tolist() == [[2, 2]] and res.returns.tolist() == [[1.0, 1.0]]
+    assert not res.successes.any()
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_tie_break_first_is_argmax(backend):
+    # All Q equal: "first" always takes action 0, so Q(0, 1) is never updated.
+    res = fastq.train(bandit(2), agents=5, episodes=20, epsilon=0.0, tie_break="first", backend=backend)
+    assert (res.returns == 0.0).all()
+    assert (res.q[:, 0, 1] == 0.0).all()
+
+
+@pytest.mark.parametrize("env", [bandit(2), bandit(4)], ids=["2 actions", "4 actions"])
+def test_tie_break_random_is_uniform(env):
+    # First episode, all Q equal: the greedy choice is uniform over the actions (the general
+    # path with 2 actions, the table with 4).  4000 agents, each share within 5 sigma.
+    n, A = 4000, env.n_actions
+    res = fastq.train(env, agents=n, episodes=1, epsilon=0.0, tie_break="random", seed=3)
+    shares = np.array([(res.returns[:, 0] == a).mean() for a in range(A)])
+    assert np.all(np.abs(shares - 1 / A) < 5 * np.sqrt((1 / A) * (1 - 1 / A) / n))
+
+
+def test_epsilon_one_explores_uniformly():
+    # epsilon = 1: actions uniform whatever Q says (tie_break "first" would always take 0).
+    n = 4000
+    res = fastq.train(bandit(2), agents=n, episodes=3, epsilon=1.0, tie_break="first", seed=4)
+    share = res.returns.mean()
+    assert abs(share - 0.5) < 5 * np.sqrt(0.25 / (3 * n))
+
+
+def test_epsilon_zero_is_greedy():
+    # After one episode with action 1 taken (random tie), greedy never leaves action 1.
+    res = fastq.train(bandit(2), agents=200, episodes=10, epsilon=0.0, seed=2)
+    took_1 = res.returns[:, 0] == 1.0
+    assert 0 < took_1.sum() < 200  # both actions were taken in the first episode (random ties)
+    assert (res.returns[took_1, 1:] == 1.0).all()
+
+
+def test_exploration_rate_is_epsilon():
+    # First episode, all Q equal and tie_break "first": greedy takes arm 0, and arm 1 (paying 1)
+    # only by exploring, with probability epsilon / 2.  20,000 agents, within 5 sigma.
+    n, eps = 20_000, 0.3
+    res = fastq.train(bandit(2), agents=n, episodes=1, epsilon=eps, tie_break="first", seed=6)
+    p = eps / 2
+    assert abs(res.returns[:, 0].mean() - p) < 5 * np.sqrt(p * (1 - p) / n)
+
+
+def test_slip_frequencies_match_the_model():
+    # Every agent takes "up" (action 0, all values tied, tie_break "first") once from S.  The
+    # landing cell tells the outcome apart by its reward: the hole above (-1, probability 0.8),
+    # the goal to the left (+1, slip 0.1), the free cell to the right (0, slip 0.1).
+    # Chi-square with 2 degrees of freedom at the 0.1% level (13.82), 20,000 agents, fixed seed.
+    env = fastq.GridWorld([".H.", "GS.", "..."], slip=0.2, hole_reward=-1.0, goal_reward=1.0,
+                          step_reward=0.0, max_steps=1, actions="ULDR")
+    n = 20_000
+    res = fastq.train(env, agents=n, episodes=1, epsilon=0.0, tie_break="first", seed=9)
+    counts = np.array([(res.returns[:, 0] == r).sum() for r in (-1.0, 1.0, 0.0)])
+    assert counts.sum() == n
+    expected = n * np.array([0.8, 0.1, 0.1])
+    assert ((counts - expected) ** 2 / expected).sum() < 13.82
+
+
 # ----------------------------------------------------------------- invariances, every algorithm
 @pytest.mark.parametrize("algo", ALGORITHMS)
 def test_determinism_prefix_and_thread_invariance(algo):
@@ -302,6 +329,17 @@ def test_determinism_prefix_and_thread_invariance(algo):
     for field in OUTPUTS:
         np.testing.assert_array_equal(getattr(big, field)[:17], getattr(small, field), err_msg=field)
     assert not np.array_equal(small.returns, other.returns) or not np.array_equal(small.q, other.q)
+
+
+@pytest.mark.parametrize("agents", [1, 3, 5, 37])
+@pytest.mark.parametrize("lanes", [1, 3, 4])
+def test_lanes_change_no_number(monkeypatch, lanes, agents):
+    # However many agents a thread steps in turn -- more lanes than agents, a last lane left with
+    # no agent, ranges that do not divide -- every agent's numbers are those of the default.
+    kwargs = dict(agents=agents, episodes=12, seed=8, epsilon=0.25, threads=1)
+    default = fastq.train("FrozenLake-8x8", "q_learning", **kwargs)
+    monkeypatch.setattr(_dispatch, "LANES", dict.fromkeys(_dispatch.LANES, lanes))
+    assert_same(fastq.train("FrozenLake-8x8", "q_learning", **kwargs), default)
 
 
 @pytest.mark.parametrize("name", fastq.list_envs())

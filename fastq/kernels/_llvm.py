@@ -1,0 +1,51 @@
+"""Two LLVM instructions numba does not offer: a software prefetch and a float64 bit cast.
+
+- :func:`prefetch` asks the processor for a cache line before a step needs it.  On a large grid
+  the model's outcome table no longer stays in the core's cache, and a step's read of it sits on
+  its chain of dependent operations (the state picks the Q row, the Q row the action, the action
+  the outcome, the outcome the next state).  Once the state ``s`` is known, the kernel asks for
+  ``s``'s outcome blocks while it reads the Q row and chooses the action.  A prefetch is a hint:
+  it changes no value and never faults, so it needs no bounds check.  The learner kernels use it
+  as a compile-time variant, chosen by the size of the model (:mod:`fastq._dispatch`).
+- :func:`as_float` reads the 64 bits of an int64 as the float64 they encode: the kernels keep
+  each outcome's reward in the same int64 block as its next state and sampling threshold
+  (:mod:`fastq._interface`), so one address serves the three.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+_I32 = ir.IntType(32)
+
+
+@intrinsic
+def prefetch(typingctx, arr, index):
+    """Prefetch the cache line of element ``index`` of the C-contiguous array ``arr``, counted
+    flat (LLVM's ``llvm.prefetch``: a read, kept in every cache level)."""
+    sig = types.void(arr, index)
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        address = builder.bitcast(builder.gep(data, [args[1]]), cgutils.voidptr_t)
+        fnty = ir.FunctionType(ir.VoidType(), [cgutils.voidptr_t, _I32, _I32, _I32])
+        name = "llvm.prefetch." + cgutils.voidptr_t.intrinsic_name
+        fn = cgutils.get_or_insert_function(builder.module, fnty, name)
+        builder.call(fn, [address, _I32(0), _I32(3), _I32(1)])  # read, high locality, data
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def as_float(typingctx, bits):
+    """The float64 whose IEEE-754 bits are the int64 ``bits`` (numpy's ``view(np.float64)``)."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return sig, codegen
