@@ -21,7 +21,7 @@ from . import _config, _validate, algos
 from .algos import ALGORITHMS, BACKENDS, EXPLORATIONS, kernel
 from .envs import make
 from .grid import GridWorld
-from .mdp import as_mdp
+from .envs import as_mdp
 from .results import Result
 from .solve import greedy_metrics
 from .rng import EPISODES_LIMIT, SEED_LIMIT, stream_keys

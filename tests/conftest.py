@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import fastq
-from fastq.mdp import as_mdp
+from fastq.envs import as_mdp
 
 
 def check_q_bounds(env, res) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import fastq
-from fastq import cli
+from fastq import cli, report
 from fastq.envs import FROZEN_LAKE_4x4
 
 from fastq import _train as train_module
@@ -123,7 +123,7 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
 
     monkeypatch.setattr(cli, "train", spy)
     assert cli.main(["train", *SMALL, "--backend", "numpy"]) == 0
-    monkeypatch.setattr(cli, "_isatty", lambda stream: True)
+    monkeypatch.setattr(cli, "isatty", lambda stream: True)
     assert cli.main(["train", *SMALL, "--backend", "numpy"]) == 0
     has_tqdm = importlib.util.find_spec("tqdm") is not None
     assert calls == [False, has_tqdm]
@@ -227,20 +227,13 @@ def test_help_and_version_exit_0(capsys):
     assert capsys.readouterr().out.strip() == f"fastq {fastq.__version__}"
 
 
-def test_format_rate():
-    assert cli.format_rate(123_449_999.0) == "123.4 M"
-    assert cli.format_rate(2.5e9) == "2.5 G"
-    assert cli.format_rate(999.0) == "999.0"
-    assert cli.format_rate(float("nan")) == "n/a"
-
-
 # ---------------------------------------------------------------------- show --solve, solve
 def test_show_solve_prints_the_optimal_policy_and_values(capsys):
     assert cli.main(["show", "CliffWalking", "--solve", "--gamma", "1"]) == 0
     out = capsys.readouterr().out
     env = fastq.make("CliffWalking")
     solution = fastq.value_iteration(env, gamma=1.0)
-    assert cli.format_solution(env, solution) in out
+    assert report.format_solution(env, solution) in out
     lines = out.splitlines()
     first = lines.index("optimal policy (value iteration, gamma 1)") + 1
     assert lines[first:first + 4] == env.render(solution.policy).splitlines()
@@ -299,7 +292,7 @@ def test_sweep_prints_the_summary_of_fastq_sweep(tmp_path, capsys):
     text = capsys.readouterr().out
     sw = fastq.sweep("CliffWalking", algo=["q_learning", "sarsa"], grid={"alpha": [0.1, 0.5]},
                      gamma=1.0, episodes=30, seeds=5, seed=2, progress=False)
-    assert cli.format_sweep_summary(sw, last=10).splitlines()[1:] == text.splitlines()[1:-1]
+    assert report.format_sweep_summary(sw, last=10).splitlines()[1:] == text.splitlines()[1:-1]
     assert text.splitlines()[0].startswith("CliffWalking: 4 cells x 5 seeds x 30 episodes")
     assert "return over the last 10 episodes" in text and "best: cell" in text
     loaded = fastq.load(out)
@@ -456,3 +449,13 @@ def test_train_refuses_planning_steps_for_other_algorithms(capsys):
     assert cli.main(["train", "FrozenLake-4x4", "--planning-steps", "2", "--agents", "1", "--episodes", "1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("fastq: error: planning_steps applies to algo='dyna_q' only")
+
+
+@pytest.mark.parametrize("name, home", [
+    ("format_summary", "report"), ("format_sweep_summary", "report"), ("format_solution", "report"),
+    ("format_rate", "report"), ("read_config", "config"), ("config_error", "config"), ("ConfigError", "config"),
+])
+def test_names_that_moved_still_work_with_a_warning(name, home):
+    with pytest.warns(DeprecationWarning, match=f"fastq.cli.{name} is deprecated .* use fastq.{home}.{name}"):
+        value = getattr(cli, name)
+    assert value is getattr(importlib.import_module(f"fastq.{home}"), name)

@@ -7,7 +7,7 @@ import pytest
 
 import fastq
 from fastq import GridWorld, TabularMDP, envs
-from fastq.mdp import as_mdp
+from fastq.envs import as_mdp
 
 GYM_IDS = {
     "FrozenLake-4x4": "FrozenLake-v1",

@@ -18,7 +18,7 @@ import pytest
 
 import fastq
 from fastq import envs
-from fastq.mdp import as_mdp
+from fastq.envs import as_mdp
 
 # =============================================================================================
 # Part 1: exact facts of the models
