@@ -420,7 +420,7 @@ class Plan:
         everyone = range(len(group.cells))
         try:
             check_train_settings(group.algo, len(everyone), self.episodes, settings(everyone))
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError):
             for p in everyone:  # the first cell at fault
                 try:
                     check_train_settings(group.algo, 1, self.episodes, settings([p]))

@@ -18,12 +18,81 @@ from . import _deprecation, _validate
 from ._store import atomic_write
 
 _ARRAYS = ("q", "returns", "lengths", "successes")
+#: Hyperparameters that take a schedule: each has ``params[name + "_schedule"]``.
+SCHEDULED = ("alpha", "epsilon", "temperature")
 #: Default summary window: the last (and first) 10 % of the episodes, at least one.
 SUMMARY_FRACTION = 0.1
 #: Arrays of ``Result.extra`` that describe the run, not each agent (their first axis is not
 #: the agents): the episodes of the ``eval_every`` checkpoints.  Every other extra array is per
 #: agent, ``(agents, ...)``; a sweep splits chunks' extras by this list.
 RUN_EXTRAS = ("eval_episodes",)
+
+
+class Params(dict):
+    """:attr:`Result.params`: a dict whose keys have one shape whatever the input.
+
+    Built by :meth:`of` from what :func:`fastq.train` records.  For each of :data:`SCHEDULED`
+    it adds ``<name>_schedule``, ``(agents,)`` str: the repr of the schedule each agent follows,
+    ``""`` where it used a number.  The table form of a scheduled hyperparameter --
+    ``params[name]`` as the ``(rows, episodes)`` table, ``params[name + "_row"]`` and
+    ``params["alpha_power"]`` -- is kept for this release and warns when read.
+
+    Examples
+    --------
+    >>> import fastq
+    >>> res = fastq.train("FrozenLake-4x4", agents=3, episodes=5, epsilon=[0.1, fastq.linear(1, 0, 4), 0.2])
+    >>> res.params["epsilon_schedule"].tolist()
+    ['', 'linear(start=1.0, end=0.0, episodes=4)', '']
+    >>> res.params["gamma"].shape, res.params["alpha_schedule"].tolist()
+    ((3,), ['', '', ''])
+    """
+
+    def __init__(self, *args, deprecated=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._deprecated = dict(deprecated or {})
+
+    @classmethod
+    def of(cls, params: dict, schedules: dict, agents: int) -> "Params":
+        """The stable form of ``params`` (idempotent; also reads results saved before 0.2)."""
+        if isinstance(params, Params):
+            return params
+        out = {k: v for k, v in params.items()}
+        deprecated = {}
+        for name in SCHEDULED:
+            if name not in out or f"{name}_schedule" in out:
+                continue
+            row = out.get(f"{name}_row")
+            if row is None:  # one number per agent
+                out[f"{name}_schedule"] = np.full(agents, "")
+                continue
+            described = list(schedules.get(name, []))
+            rows = np.asarray(row, dtype=np.int64)
+            labels = [d if not _is_number(d) else "" for d in described]
+            out[f"{name}_schedule"] = np.array([labels[r] for r in rows] if labels else [""] * agents)
+            shape = "the (rows, episodes) table of the values" if np.ndim(out[name]) == 2 else "a table"
+            deprecated[name] = (f"params[{name!r}] of a run with a schedule ({shape})",
+                                f"params[{name + '_schedule'!r}]; from fastq {_deprecation.REMOVED_IN} "
+                                f"params[{name!r}] is (agents,), NaN where an agent follows a schedule")
+            deprecated[f"{name}_row"] = (f"params[{name + '_row'!r}]", f"params[{name + '_schedule'!r}]")
+        if "alpha_power" in out:
+            deprecated["alpha_power"] = ("params['alpha_power']", "params['alpha_schedule'] ('visits(power=...)')")
+        return cls(out, deprecated=deprecated)
+
+    def __getitem__(self, key):
+        if key in self._deprecated:
+            _deprecation.warn(*self._deprecated[key])
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(eq=False)
@@ -41,7 +110,13 @@ class Result:
     successes : (agents, episodes) bool
         Whether the episode ended by entering a goal state.
     params : dict of str -> (agents,) array
-        The per-agent hyperparameters actually used (``alpha``, ``gamma``, ``epsilon``, ``q_init``).
+        The per-agent hyperparameters actually used, one shape per key whatever the input:
+        ``gamma``, ``q_init``, and ``alpha``, ``epsilon``, ``temperature`` as numbers, each with
+        ``<name>_schedule``, the repr of the schedule an agent follows (``""`` for a number,
+        e.g. ``"linear(start=1.0, end=0.1, episodes=100)"`` or ``"visits(power=1.0)"``); ``seed``
+        and ``agent_ids`` when they were arrays.  Deprecated: when a schedule was given,
+        ``params[name]`` is still the ``(rows, episodes)`` table of this release, with
+        ``<name>_row`` (and ``alpha_power``); reading them warns (see :class:`Params`).
     meta : dict
         ``algo``, ``env``, ``seed``, ``backend``, ``threads``, ``tie_break``, ``agents``,
         ``episodes`` (completed), ``episodes_requested``, ``interrupted``, ``wall_time`` (s,
@@ -70,6 +145,9 @@ class Result:
     params: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.params = Params.of(self.params, self.meta.get("schedules") or {}, self.q.shape[0])
 
     @property
     def agents(self) -> int:
@@ -179,7 +257,7 @@ class Result:
         if not path.endswith(".npz"):
             path += ".npz"
         arrays = {name: getattr(self, name) for name in _ARRAYS}
-        arrays.update({f"params.{k}": np.asarray(v) for k, v in self.params.items()})
+        arrays.update({f"params.{k}": np.asarray(v) for k, v in dict.items(self.params)})
         arrays.update({f"extra.{k}": np.asarray(v) for k, v in self.extra.items()})
         arrays["meta"] = np.array(json.dumps(self.meta))
         atomic_write(path, lambda fh: np.savez(fh, **arrays))
@@ -194,4 +272,4 @@ class Result:
             return cls(*(data[name] for name in _ARRAYS), params=params, meta=meta, extra=extra)
 
 
-__all__ = ["RUN_EXTRAS", "Result", "SUMMARY_FRACTION"]
+__all__ = ["Params", "RUN_EXTRAS", "Result", "SCHEDULED", "SUMMARY_FRACTION"]

@@ -11,29 +11,19 @@ import signal
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import fastq
 from fastq import cli, report
+from helpers import is_png, summary_fields
 from fastq.envs import FROZEN_LAKE_4x4
 
 from fastq import _train as train_module
 from fastq import _sweep as sweep_module
 
 SMALL = ["FrozenLake-4x4", "--agents", "8", "--episodes", "20"]
-
-
-def summary_fields(text: str) -> dict[str, str]:
-    """``label  value`` lines of the printed summary -> {label: value}."""
-    fields = {}
-    for line in text.splitlines():
-        parts = re.split(r"\s{2,}", line.strip(), maxsplit=1)
-        if len(parts) == 2:
-            fields[parts[0]] = parts[1]
-    return fields
 
 
 def expected_fields(res: fastq.Result) -> dict[str, str]:
@@ -248,10 +238,6 @@ def test_solve_prints_the_numbers_of_value_iteration(capsys):
     assert fields["gamma"] == "0.9" and fields["converged"] == "yes"
     assert fields["iterations"] == f"{solution.iterations:,}"
     assert float(fields["start value"]) == pytest.approx(solution.v[0], rel=1e-5)
-
-
-def is_png(path) -> bool:
-    return Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_plots_from_the_command_line(tmp_path, capsys):

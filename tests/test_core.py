@@ -8,6 +8,7 @@ import pytest
 
 import fastq
 from fastq import TabularMDP, core, rng
+from helpers import chain
 from fastq.kernels import rollouts as kernels
 from fastq.reference import rollouts as reference
 
@@ -156,14 +157,6 @@ def test_step_draws_the_transition_slot_and_advances(backend):
             assert s2[i] == mdp.next_state[s[i], a[i], k] and r[i] == mdp.reward[s[i], a[i], k]
         assert (state[:, core.STEP] == t + 1).all()
         s = s2
-
-
-def chain(max_steps):
-    """0 -> 1 -> 2 (terminal) with action 0; action 1 stays put.  Reward 1 for each move."""
-    return TabularMDP(
-        next_state=[[[1], [0]], [[2], [1]], [[2], [2]]], prob=np.ones((3, 2, 1)),
-        reward=[[[1.0], [0.0]], [[1.0], [0.0]], [[0.0], [0.0]]],
-        terminal=[False, False, True], goal=[False, False, True], start=[1.0, 0.0, 0.0], max_steps=max_steps)
 
 
 @pytest.mark.parametrize("backend", ["numba", "numpy"])

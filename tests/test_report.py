@@ -4,6 +4,7 @@ import pytest
 
 import fastq
 from fastq import report
+from helpers import summary_fields
 
 
 def test_format_rate():
@@ -26,7 +27,7 @@ def test_a_missing_baseline_gives_no_ratio():
 def test_summary_of_a_run_shows_its_numbers():
     res = fastq.train("FrozenLake-4x4", agents=4, episodes=20, seed=2, backend="numpy")
     text = report.format_summary(res)
-    fields = {line[:19].strip(): line[19:] for line in text.splitlines()}  # label column: 19 wide
+    fields = summary_fields(text)
     s = res.summary()
     assert fields["agents x episodes"] == "4 x 20"
     assert fields["return, last 10%"] == f"{s['return_last']:.4f}"

@@ -28,8 +28,9 @@ from fastq.stats import bootstrap_ci, interquartile_mean
 from fastq.sweep_result import SweepResult
 
 from fastq import _sweep as sweep_module
+from helpers import OUTPUTS, assert_same
 from fastq import _sweep_plan as sweep_plan
-ARRAYS = ("q", "returns", "lengths", "successes")
+
 
 # The sweep every executor must reproduce: 2 algorithms x 2 step sizes, 6 seeds.
 SMALL = dict(env="CliffWalking", algo=["q_learning", "sarsa"], grid={"alpha": [0.1, 0.5]},
@@ -39,13 +40,6 @@ SMALL = dict(env="CliffWalking", algo=["q_learning", "sarsa"], grid={"alpha": [0
 def run(**overrides) -> SweepResult:
     kwargs = {**SMALL, **overrides}
     return fastq.sweep(kwargs.pop("env"), **kwargs)
-
-
-def assert_same(a: SweepResult, b: SweepResult) -> None:
-    assert a.cells == b.cells
-    for name in ARRAYS:
-        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
-    np.testing.assert_array_equal(a.done, b.done)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +79,7 @@ def test_every_cell_equals_its_single_train_run():
         single = fastq.train(env, cell["algo"], agents=5, episodes=25, seed=3, alpha=cell["alpha"],
                              tie_break=cell["tie_break"], gamma=0.95, epsilon=0.2)
         res = sw.result(c)
-        for name in ARRAYS:
+        for name in OUTPUTS:
             np.testing.assert_array_equal(getattr(res, name), getattr(single, name), err_msg=f"{cell} {name}")
         assert res.meta["algo"] == cell["algo"] and res.meta["env_options"]["slip"] == cell["slip"]
         np.testing.assert_array_equal(res.params["alpha"], np.full(5, cell["alpha"]))
