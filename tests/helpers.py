@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 
+import fastq
 from fastq import TabularMDP
 
 #: The arrays a training run or a sweep produces.
@@ -44,3 +45,14 @@ def summary_fields(text: str) -> dict[str, str]:
         if len(parts) == 2:
             fields[parts[0]] = parts[1]
     return fields
+
+
+#: The sweep every executor must reproduce: 2 algorithms x 2 step sizes, 6 seeds, 30 episodes.
+SMALL_SWEEP = dict(env="CliffWalking", algo=["q_learning", "sarsa"], grid={"alpha": [0.1, 0.5]},
+                   gamma=1.0, seeds=6, episodes=30, seed=11, progress=False)
+
+
+def small_sweep(**overrides):
+    """:data:`SMALL_SWEEP`, with some arguments changed."""
+    kwargs = {**SMALL_SWEEP, **overrides}
+    return fastq.sweep(kwargs.pop("env"), **kwargs)

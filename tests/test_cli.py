@@ -372,21 +372,6 @@ def test_interrupted_sweep_exits_130_and_keeps_the_chunks(tmp_path, monkeypatch,
 
 # ---------------------------------------------------------------------- real processes
 # They load the session's compiled kernels through the worker_env fixture (tests/conftest.py).
-def test_python_m_fastq_trains(worker_env):
-    proc = subprocess.run(
-        [sys.executable, "-m", "fastq", "train", "FrozenLake-4x4", "--agents", "4", "--episodes", "10"],
-        capture_output=True, text=True, timeout=300, env=worker_env,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "agent-steps" in proc.stdout
-    fields = summary_fields(proc.stdout)
-    assert fields["agents x episodes"] == "4 x 10"
-    # A fresh process compiles the kernel and reports it apart from the training time
-    # (unless FASTQ_CACHE=1 loaded it from the cache, which takes well under a second).
-    assert fields["compile time"].endswith("(not counted below)")
-    assert "Traceback" not in proc.stderr
-
-
 def test_console_script_error_exits_2_without_traceback():
     script = os.path.join(os.path.dirname(sys.executable), "fastq")
     command = [script] if os.path.isfile(script) else [sys.executable, "-m", "fastq"]

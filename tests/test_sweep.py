@@ -24,22 +24,11 @@ import numpy as np
 import pytest
 
 import fastq
-from fastq.stats import bootstrap_ci, interquartile_mean
 from fastq.sweep_result import SweepResult
 
 from fastq import _sweep as sweep_module
-from helpers import OUTPUTS, assert_same
 from fastq import _sweep_plan as sweep_plan
-
-
-# The sweep every executor must reproduce: 2 algorithms x 2 step sizes, 6 seeds.
-SMALL = dict(env="CliffWalking", algo=["q_learning", "sarsa"], grid={"alpha": [0.1, 0.5]},
-             gamma=1.0, seeds=6, episodes=30, seed=11, progress=False)
-
-
-def run(**overrides) -> SweepResult:
-    kwargs = {**SMALL, **overrides}
-    return fastq.sweep(kwargs.pop("env"), **kwargs)
+from helpers import OUTPUTS, assert_same, small_sweep as run
 
 
 @pytest.fixture(scope="module")
@@ -154,29 +143,6 @@ def test_train_arguments_are_read_from_train():
 
 
 # ---------------------------------------------------------------------- statistics
-def test_summary_best_and_to_pandas(reference):
-    sw = reference
-    rows = sw.summary(last=10)
-    assert [r["cell"] for r in rows] == [0, 1, 2, 3]
-    for c, row in enumerate(rows):
-        per_seed = sw.returns[c, :, -10:].mean(axis=1)
-        assert row["mean"] == pytest.approx(per_seed.mean(), rel=1e-12)
-        assert row["iqm"] == pytest.approx(interquartile_mean(per_seed), rel=1e-12)
-        assert (row["ci_low"], row["ci_high"]) == bootstrap_ci(per_seed, seed=[0, c])
-        assert row["algo"] == sw.cells[c]["algo"] and row["seeds"] == 6
-    best = sw.best("return", last=10)
-    assert best["mean"] == max(r["mean"] for r in rows)
-    lengths = sw.summary(last=10, metric="length")
-    assert sw.best("length", last=10)["mean"] == min(r["mean"] for r in lengths)
-    assert sw.summary()[0]["mean"] == sw.summary(last=3)[0]["mean"]  # default: 10 % of 30 episodes
-    df = sw.to_pandas(last=10)
-    assert list(df.columns) == ["cell", "algo", "alpha", "seed", "return", "length", "success"]
-    assert len(df) == 4 * 6 and df.attrs["last"] == 10
-    np.testing.assert_array_equal(df["return"].to_numpy().reshape(4, 6), sw.final("return", 10))
-    with pytest.raises(ValueError, match="last must be"):
-        sw.summary(last=31)
-
-
 # ---------------------------------------------------------------------- persistence and resume
 def test_out_is_written_loaded_and_resumed_without_work(tmp_path, reference, monkeypatch):
     out = tmp_path / "sweep"
