@@ -271,6 +271,7 @@ def write_config(tmp_path, text=CONFIG, name="sweep.toml") -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_sweep_prints_the_summary_of_fastq_sweep(tmp_path, capsys):
     out = tmp_path / "out"
     argv = ["sweep", write_config(tmp_path), "--out", str(out), "--plot", str(tmp_path / "s.png")]
@@ -372,6 +373,7 @@ def test_interrupted_sweep_exits_130_and_keeps_the_chunks(tmp_path, monkeypatch,
 
 # ---------------------------------------------------------------------- real processes
 # They load the session's compiled kernels through the worker_env fixture (tests/conftest.py).
+@pytest.mark.subprocess
 def test_console_script_error_exits_2_without_traceback():
     script = os.path.join(os.path.dirname(sys.executable), "fastq")
     command = [script] if os.path.isfile(script) else [sys.executable, "-m", "fastq"]
@@ -382,6 +384,7 @@ def test_console_script_error_exits_2_without_traceback():
     assert "unknown environment 'NoSuchLake'" in proc.stderr
 
 
+@pytest.mark.subprocess
 def test_real_sigint_keeps_the_finished_episodes(worker_env):
     # A real Ctrl-C (SIGINT) to a long run in a fresh process: after loading the compiled kernel
     # (about a second from the cache), training runs block by block; the signal stops it after
@@ -404,6 +407,7 @@ def test_real_sigint_keeps_the_finished_episodes(worker_env):
     assert int(fields["agent-steps"].replace(",", "")) >= 256 * done
 
 
+@pytest.mark.slow
 def test_train_passes_the_learner_options_and_prints_the_exact_evaluation(capsys):
     code = cli.main(["train", "FrozenLake-4x4", "--algo", "dyna_q", "--planning-steps", "2", "--agents", "3",
                  "--episodes", "20", "--eval-every", "10", "--exploration", "softmax", "--temperature", "0.5"])

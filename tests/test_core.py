@@ -180,7 +180,7 @@ def test_termination_truncation_and_both(backend):
 
 # ---------------------------------------------------------------------------- fastq.train, bit for bit
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
-@pytest.mark.parametrize("env", ["FrozenLake-8x8", "masked-noisy"])
+@pytest.mark.parametrize("env", ["FrozenLake-8x8", pytest.param("masked-noisy", marks=pytest.mark.slow)])
 def test_primitives_reproduce_train_bit_for_bit(env, backend):
     mdp = small_mdp(noise=True, mask=True) if env == "masked-noisy" else fastq.make(env).mdp
     n, episodes = 12, 25
@@ -301,6 +301,7 @@ def rng_draw(keys, index):
 
 
 # ---------------------------------------------------------------------------- from other numba code
+@pytest.mark.slow
 def test_primitives_are_callable_from_numba():
     from numba import njit
 

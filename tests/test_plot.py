@@ -17,9 +17,10 @@ from fastq.stats import interquartile_mean  # noqa: E402
 
 @pytest.fixture(scope="module")
 def sw():
+    # The numpy reference: the same numbers, and nothing to compile for a plotting test.
     return fastq.sweep("FrozenLake-4x4", algo=["q_learning", "sarsa"],
                        grid={"alpha": [0.1, 0.5], "epsilon": [0.1, 0.2, 0.3]},
-                       seeds=4, episodes=20, progress=False)
+                       seeds=4, episodes=20, backend="numpy", progress=False)
 
 
 def test_smooth_and_curve_are_exact():
@@ -65,7 +66,7 @@ def test_learning_curves_per_algorithm_pool_the_selected_cells(sw):
 
 def test_learning_curves_of_results():
     a = fastq.train("FrozenLake-4x4", agents=6, episodes=15, seed=1)
-    b = fastq.train("FrozenLake-4x4", "sarsa", agents=6, episodes=15, seed=1)
+    b = fastq.train("FrozenLake-4x4", "sarsa", agents=6, episodes=15, seed=1, backend="numpy")  # no compiling
     fig = plot.learning_curves(a, window=1)
     assert [line.get_label() for line in fig.axes[0].lines] == ["q_learning"]
     np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), a.returns.mean(axis=0), rtol=1e-12)

@@ -92,6 +92,7 @@ def test_explicit_seed_list_and_schedules():
     np.testing.assert_array_equal(sw.seed_ids, [0, 0, 0])
 
 
+@pytest.mark.slow
 def test_extra_arrays_per_agent_and_per_run_survive_chunks_and_disk(tmp_path):
     # Double Q-learning's two tables are per agent; eval_every's checkpoint episodes (4 of them)
     # are per run -- with 4 agents per chunk only the probe in sweep() can tell them apart.
@@ -107,6 +108,7 @@ def test_extra_arrays_per_agent_and_per_run_survive_chunks_and_disk(tmp_path):
         np.testing.assert_array_equal(res.q, single.q)
 
 
+@pytest.mark.slow
 def test_models_and_their_make_options():
     # A TabularMDP object, and a registered model whose make() override is an axis.
     mdp = fastq.make("MaxBias")
@@ -354,6 +356,7 @@ def test_a_bad_setting_is_named_in_the_error():
 
 
 # ---------------------------------------------------------------------- other processes
+@pytest.mark.subprocess
 def test_process_pool_gives_the_same_numbers(reference, worker_env, monkeypatch):
     for name in ("FASTQ_CACHE", "NUMBA_CACHE_DIR", "PYTHONPATH"):  # inherited by spawned workers
         monkeypatch.setenv(name, worker_env[name])
@@ -363,6 +366,8 @@ def test_process_pool_gives_the_same_numbers(reference, worker_env, monkeypatch)
     assert_same(sw, reference)
 
 
+@pytest.mark.dask
+@pytest.mark.subprocess
 def test_dask_local_cluster_gives_the_same_numbers(reference, worker_env):
     distributed = pytest.importorskip("distributed")
     env = {k: worker_env[k] for k in ("FASTQ_CACHE", "NUMBA_CACHE_DIR", "PYTHONPATH", "NUMBA_NUM_THREADS")}
@@ -426,6 +431,8 @@ def dask_processes(worker_env, tmp_path_factory):
                 proc.wait(timeout=30)
 
 
+@pytest.mark.dask
+@pytest.mark.subprocess
 def test_dask_scheduler_and_worker_processes_give_the_same_numbers(reference, dask_processes):
     from distributed import Client
 
@@ -436,6 +443,8 @@ def test_dask_scheduler_and_worker_processes_give_the_same_numbers(reference, da
     assert_same(sw, reference)
 
 
+@pytest.mark.dask
+@pytest.mark.subprocess
 def test_cli_sweep_on_the_dask_scheduler(dask_processes, reference, tmp_path, capsys):
     config = tmp_path / "small.toml"
     config.write_text(textwrap.dedent("""\
@@ -468,6 +477,7 @@ KILLED = textwrap.dedent("""\
     """)
 
 
+@pytest.mark.subprocess
 def test_resume_after_sigkill_gives_the_uninterrupted_numbers(worker_env, tmp_path):
     out = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-c", KILLED, str(out)], env=worker_env,
