@@ -413,8 +413,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     _check_plot(args.plot)
     client = None
     if args.workers is not None:
-        if args.workers < 1:
-            raise _UsageError(f"--workers must be >= 1, got {args.workers}")
+        _call(_validate.integer, "--workers", args.workers, low=1)
         kwargs.update(executor="processes", workers=args.workers)
     elif args.scheduler is not None:
         client = _connect(args.scheduler)

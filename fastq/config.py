@@ -204,6 +204,14 @@ def _key_line(text: str, key: str | None) -> int | None:
 
 
 def locate(path: str, text: str, key: str | None, message: str) -> str:
+    r"""``message`` prefixed with the file, the line of the dotted ``key`` (if it is set in
+    ``text``) and the key.
+
+    Examples
+    --------
+    >>> locate("c.toml", "episodes = 10\n[grid]\nalpha = [2.0]\n", "grid.alpha", "alpha must be ...")
+    'c.toml, line 3: grid.alpha: alpha must be ...'
+    """
     line = _key_line(text, key)
     where = f"{path}, line {line}" if line else path
     return f"{where}: {key}: {message}" if key else f"{where}: {message}"

@@ -120,7 +120,14 @@ def text_frame(mdp, grid, state: int, step: int | None = None, action: int | Non
 
 def cell_kinds(mdp) -> list[str]:
     """For a model without a map: a cell character per state -- ``G`` goal, ``H`` other
-    terminal, ``S`` start, ``.`` other -- so that it is drawn like a grid world."""
+    terminal, ``S`` start, ``.`` other -- so that it is drawn like a grid world.
+
+    Examples
+    --------
+    >>> import fastq
+    >>> cell_kinds(fastq.make("MaxBias"))
+    ['S', '.', 'H']
+    """
     kinds = []
     for t in range(mdp.n_states):
         if mdp.goal[t]:

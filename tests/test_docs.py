@@ -2,7 +2,6 @@
 the docstrings (mkdocstrings, numpydoc style) builds without a warning, and a broken link or a
 missing reference makes it fail."""
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
