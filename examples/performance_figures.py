@@ -21,7 +21,7 @@ import argparse
 import json
 import os
 
-from fastq import benchmark
+from fastq import benchmark, report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -33,7 +33,7 @@ def measure(quick: bool) -> dict[int, list[dict]]:
     for threads in sorted({1, most}):
         rows[threads] = benchmark.run(quick=quick, threads=threads, groups=["agents", "grid"])
         print(f"\n{threads} thread{'s' * (threads != 1)}")
-        print(benchmark.format_table(rows[threads]))
+        print(report.format_table(rows[threads]))
     return rows
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import fastq
-from fastq.cli import read_config
+from fastq.config import read_config
 from fastq.plot import grid_values, learning_curves, sweep_heatmap
 
 HERE = os.path.dirname(os.path.abspath(__file__))

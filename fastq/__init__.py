@@ -1,5 +1,10 @@
 """fastq: tabular reinforcement learning on grid worlds as a batched, compiled experiment engine.
 
+The package root re-exports the public API; ``fastq.core`` (batched primitives),
+``fastq.gym`` (Gymnasium bridge, needs the ``gym`` extra) and ``fastq.from_gymnasium`` load on
+first use, so ``import fastq`` never imports Gymnasium.  ``docs/architecture.md`` maps the
+modules.
+
 >>> import fastq
 >>> env = fastq.make("FrozenLake-8x8")
 >>> res = fastq.train(env, "q_learning", agents=64, episodes=200, seed=0)
@@ -8,14 +13,31 @@
 
 from ._version import __version__
 
+from . import _deprecation, mdp, results, stats, sweep_result
+from ._load import load
 from .algos import ALGORITHMS, exponential, linear, visits
-from .envs import list_envs, make, random_map
+from .envs import as_mdp, list_envs, make, random_map
 from .grid import GridWorld
 from .mdp import TabularMDP
-from .results import Result, SweepResult, load
+from .results import Result
 from .solve import Solution, policy_evaluation, value_iteration
+from .sweep_result import SweepResult
 from ._sweep import sweep
 from ._train import train, warmup
+
+# Names that moved, readable at their old homes for one release (with a DeprecationWarning).
+# Installed here, where both homes are imported, so that no old home imports its new one.
+_deprecation.moved(mdp, {"as_mdp": (as_mdp, "fastq.envs.as_mdp")})
+_deprecation.moved(results, {
+    "SweepResult": (SweepResult, "fastq.SweepResult (fastq.sweep_result)"),
+    "load": (load, "fastq.load"),
+    "interquartile_mean": (stats.interquartile_mean, "fastq.stats.interquartile_mean"),
+    "bootstrap_ci": (stats.bootstrap_ci, "fastq.stats.bootstrap_ci"),
+    "BOOTSTRAP_RESAMPLES": (stats.BOOTSTRAP_RESAMPLES, "fastq.stats.BOOTSTRAP_RESAMPLES"),
+    "METRICS": (sweep_result.METRICS, "fastq.sweep_result.METRICS"),
+})
+
+_LAZY = ("core", "gym", "from_gymnasium")
 
 
 def __getattr__(name):
@@ -32,53 +54,9 @@ def __getattr__(name):
     raise AttributeError(f"module 'fastq' has no attribute {name!r}")
 
 
-def _register_gymnasium_ids() -> None:
-    """Make ``gymnasium.make("fastq/...")`` work once fastq is imported, without importing
-    gymnasium: register now if it is imported already, else right after its import runs."""
-    import importlib
-    import importlib.abc
-    import importlib.util
-    import sys
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
-    if "gymnasium" in sys.modules:
-        try:
-            importlib.import_module("fastq.gym")
-        except Exception:  # never break ``import fastq``; ``import fastq.gym`` shows the error
-            pass
-        return
-
-    class _AfterGymnasium(importlib.abc.MetaPathFinder):
-        searching = False
-
-        def find_spec(self, fullname, path=None, target=None):
-            if fullname != "gymnasium" or self.searching:
-                return None
-            self.searching = True  # let the other finders locate gymnasium
-            try:
-                spec = importlib.util.find_spec(fullname)
-            finally:
-                self.searching = False
-            loader = getattr(spec, "loader", None)
-            if loader is None or not hasattr(loader, "exec_module"):
-                return spec
-            run = loader.exec_module
-
-            def exec_module(module):
-                run(module)
-                if self in sys.meta_path:
-                    sys.meta_path.remove(self)
-                try:
-                    importlib.import_module("fastq.gym")  # registers the ids
-                except Exception:  # never break gymnasium's own import
-                    pass
-
-            loader.exec_module = exec_module
-            return spec
-
-    sys.meta_path.insert(0, _AfterGymnasium())
-
-
-_register_gymnasium_ids()
 
 __all__ = [
     "ALGORITHMS",
@@ -87,6 +65,7 @@ __all__ = [
     "Solution",
     "SweepResult",
     "TabularMDP",
+    "as_mdp",
     "exponential",
     "linear",
     "list_envs",

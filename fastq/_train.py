@@ -31,7 +31,7 @@ from ._interface import Hyper, Outputs, kernel_model
 from .algos import ALGORITHMS, BACKENDS, EXPLORATIONS, LEARNERS, TIE_BREAKS
 from .envs import make
 from .grid import GridWorld
-from .mdp import as_mdp
+from .envs import as_mdp
 from .results import Result
 from .rng import EPISODES_LIMIT, SEED_LIMIT, stream_keys
 from .solve import greedy_metrics

@@ -47,6 +47,20 @@ def _describe(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def array(name: str, value, kinds: str, ndim: int, what: str) -> np.ndarray:
+    """``value`` as an array of one of the dtype ``kinds`` (numpy kind letters) and ``ndim``
+    dimensions; ``what`` says in words what it must hold (``"integers"``)."""
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # pragma: no cover - exotic inputs
+        raise ArgumentTypeError(name, f"{name} must be an array of {what}, got {type(value).__name__}") from exc
+    if arr.dtype.kind not in kinds:
+        raise ArgumentTypeError(name, f"{name} must be an array of {what}, got dtype {arr.dtype}")
+    if arr.ndim != ndim:
+        raise ArgumentError(name, f"{name} must be {ndim}-D, got shape {arr.shape}")
+    return arr
+
+
 def integer(name: str, value, *, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as a Python int, checking its type and ``low <= value <= high``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
@@ -57,11 +71,14 @@ def integer(name: str, value, *, low: int | None = None, high: int | None = None
     return value
 
 
-def choice(name: str, value, allowed) -> str:
-    """Check that ``value`` is one of the strings in ``allowed``."""
+def choice(name: str, value, allowed, *, none: bool = False) -> str | None:
+    """Check that ``value`` is one of the strings in ``allowed`` (or None, with ``none``)."""
+    if none and value is None:
+        return None
     if not isinstance(value, str) or value not in allowed:
         options = ", ".join(repr(a) for a in allowed)
-        raise ArgumentError(name,f"{name} must be one of {options}, got {_describe(value)}")
+        either = "None or one of" if none else "one of"
+        raise ArgumentError(name, f"{name} must be {either} {options}, got {_describe(value)}")
     return value
 
 
@@ -176,6 +193,149 @@ def per_agent_int(name: str, value, agents: int, *, low: int = 0, high: int) -> 
         out = np.array([int(v) for v in items], dtype=np.uint64)
     out.flags.writeable = False
     return out
+
+
+def distinct_integers(name: str, values, *, low: int = 0, high: int) -> list[int]:
+    """A non-empty sequence of distinct integers in ``[low, high]`` (root seeds, say), as a list.
+
+    >>> distinct_integers("seeds", [3, 1], high=9)
+    [3, 1]
+    """
+    if isinstance(values, (str, bytes, bool, np.bool_, numbers.Real)) or not hasattr(values, "__len__"):
+        raise ArgumentTypeError(name, f"{name} must be a count or a sequence of root seeds, got {_describe(values)}")
+    values = list(values)
+    if not values:
+        raise ArgumentError(name, f"{name} must hold at least one seed, got an empty sequence")
+    for j, v in enumerate(values):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Integral, np.integer)):
+            raise ArgumentTypeError(name, f"{name} must hold integers, got {_describe(v)} (entry {j})")
+        if not low <= int(v) <= high:
+            raise ArgumentError(name, f"{name} must hold integers in the range {low} <= value <= {high}, got {v} (entry {j})")
+    values = [int(v) for v in values]
+    if len(set(values)) != len(values):
+        raise ArgumentError(name, f"{name} must be distinct, got {values}")
+    return values
+
+
+def names(name: str, values, allowed) -> list[str]:
+    """A non-empty list of names among ``allowed``, duplicates dropped, in the given order.
+
+    >>> names("groups", ["threads", "grid", "threads"], ("grid", "threads"))
+    ['threads', 'grid']
+    """
+    if isinstance(values, str) or not isinstance(values, (list, tuple)):
+        raise ArgumentTypeError(name, f"{name} must be a list of names, got {_describe(values)}")
+    for v in values:
+        if v not in allowed:
+            raise ArgumentError(name, f"{name} must be among {', '.join(map(repr, allowed))}, got {v!r}")
+    if not values:
+        raise ArgumentError(name, f"{name} must name at least one of {', '.join(map(repr, allowed))}")
+    return list(dict.fromkeys(values))
+
+
+def integer_tuples(name: str, value, lows: tuple[int, ...]) -> tuple:
+    """A sequence of ``len(lows)``-tuples of integers, entry ``k`` of each at least ``lows[k]``.
+
+    >>> integer_tuples("grids", [[8, 256, 100]], (2, 1, 1))
+    ((8, 256, 100),)
+    """
+    width = len(lows)
+    if not isinstance(value, (list, tuple)):
+        raise ArgumentTypeError(name, f"{name} must be a sequence of {width}-tuples of integers, got {_describe(value)}")
+    out = []
+    for entry in value:
+        if not isinstance(entry, (list, tuple)) or len(entry) != width:
+            raise ArgumentError(name, f"{name} entries must be {width}-tuples of integers, got {_describe(entry)}")
+        out.append(tuple(integer(f"{name} entry", v, low=low) for v, low in zip(entry, lows)))
+    return tuple(out)
+
+
+def flag(name: str, value, *, none: bool = False):
+    """``value`` as a bool (True/False, numpy bools too; also None when ``none``)."""
+    if value is None and none:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        allowed = "True, False or None" if none else "True or False"
+        raise ArgumentTypeError(name, f"{name} must be {allowed}, got {_describe(value)}")
+    return bool(value)
+
+
+# ---------------------------------------------------------------------------- batched arrays
+# The array arguments of fastq.core and fastq.gym: one entry per stream (n streams).
+def rng_state(name: str, value) -> int:
+    """Check a stream-state array (``fastq.core.make_rng_state``) in place -- it is updated in
+    place, so it is never copied; return its number of streams."""
+    if not isinstance(value, np.ndarray) or value.dtype != np.uint64:
+        what = value.dtype if isinstance(value, np.ndarray) else type(value).__name__
+        raise ArgumentTypeError(name, f"{name} must be a uint64 numpy array from fastq.core.make_rng_state, got {what}")
+    if value.ndim != 2 or value.shape[1] != 3 or value.shape[0] < 1:
+        raise ArgumentError(name, f"{name} must have shape (n, 3) with n >= 1, got {value.shape}")
+    if not value.flags.c_contiguous or not value.flags.writeable:
+        raise ArgumentError(name, f"{name} must be C-contiguous and writeable (it is updated in place)")
+    return value.shape[0]
+
+
+def indices(name: str, value, n: int, high: int) -> np.ndarray:
+    """``value`` as an (n,) int64 array of integers in ``[0, high)``."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iu":
+        raise ArgumentTypeError(name, f"{name} must be an array of integers, got dtype {arr.dtype}")
+    if arr.shape != (n,):
+        raise ArgumentError(name, f"{name} must have shape ({n},) (one per stream), got {arr.shape}")
+    bad = (arr < 0) | (arr >= high)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ArgumentError(name, f"{name} must hold integers in [0, {high}), got {arr[i].item()} at index {i}")
+    return np.require(arr, np.int64, ["C", "W"])
+
+
+def mask(name: str, value, n: int) -> np.ndarray:
+    """``value`` as an (n,) bool array."""
+    arr = np.asarray(value)
+    if arr.dtype != np.bool_:
+        raise ArgumentTypeError(name, f"{name} must be an array of bools, got dtype {arr.dtype}")
+    if arr.shape != (n,):
+        raise ArgumentError(name, f"{name} must have shape ({n},) (one per stream), got {arr.shape}")
+    return np.require(arr, np.bool_, ["C", "W"])
+
+
+def reals(name: str, value, n: int) -> np.ndarray:
+    """``value`` as an (n,) float64 array of real numbers."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iuf":
+        raise ArgumentTypeError(name, f"{name} must be an array of real numbers, got dtype {arr.dtype}")
+    if arr.shape != (n,):
+        raise ArgumentError(name, f"{name} must have shape ({n},) (one per stream), got {arr.shape}")
+    return np.require(arr, np.float64, ["C", "W"])
+
+
+def q_table(name: str, value, n: int, S: int, A: int, *, writable: bool) -> np.ndarray:
+    """A float64 table per stream, ``(n, S, A)``, or one shared, ``(1, S, A)``; with ``writable``
+    it is updated in place, so it must be C-contiguous and writeable (and is not copied)."""
+    if not isinstance(value, np.ndarray) or value.dtype != np.float64:
+        what = value.dtype if isinstance(value, np.ndarray) else type(value).__name__
+        raise ArgumentTypeError(name, f"{name} must be a float64 numpy array of shape ({n}, {S}, {A}) or (1, {S}, {A}), got {what}")
+    if value.ndim != 3 or value.shape[0] not in (1, n) or value.shape[1:] != (S, A):
+        raise ArgumentError(
+            name, f"{name} must have shape ({n}, {S}, {A}) (one table per stream) or (1, {S}, {A}) (shared), got {value.shape}"
+        )
+    if writable:
+        if not value.flags.c_contiguous or not value.flags.writeable:
+            raise ArgumentError(name, f"{name} must be C-contiguous and writeable (it is updated in place)")
+        return value
+    return np.require(value, np.float64, ["C", "W"])
+
+
+#: The intervals of :func:`fastq.train`'s per-agent hyperparameters, as keyword arguments of
+#: :func:`per_agent` and :func:`real` (``q_init``: any finite number).  :mod:`fastq.core` and the
+#: sweep's checks read them here.
+HYPERPARAMETERS = {
+    "alpha": {"low": 0.0, "high": 1.0, "low_closed": False},
+    "gamma": {"low": 0.0, "high": 1.0},
+    "epsilon": {"low": 0.0, "high": 1.0},
+    "q_init": {},
+    "temperature": {"low": 0.0, "low_closed": False},
+}
 
 
 #: Element types a learner table may have (:func:`fastq.train`'s ``dtype``).

@@ -38,22 +38,23 @@ the sizes of the benchmark suite in ``bench/`` (pytest-benchmark), which imports
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import math
-import os
-import platform
+import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import numpy as np
 
-import fastq
-
-from . import _validate
+from . import _config, _deprecation, _validate, report
+from ._platform import machine, machine_line
+from ._train import train
 from .algos import ALGORITHMS
+from .envs import make, random_map
+from .grid import GridWorld
+from .report import add_ratios
 
 #: The environment of every group but ``grid``.
 ENV = "FrozenLake-8x8"
@@ -128,26 +129,13 @@ class Plan:
     def __post_init__(self):
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "scaling":
-                object.__setattr__(self, f.name, _pairs(f.name, value, 2))
-            elif f.name == "grids":
-                object.__setattr__(self, f.name, _pairs(f.name, value, 3))
+            if f.name == "scaling":  # (agents, episodes)
+                object.__setattr__(self, f.name, _validate.integer_tuples(f"Plan {f.name}", value, (1, 1)))
+            elif f.name == "grids":  # (side, agents, episodes)
+                object.__setattr__(self, f.name, _validate.integer_tuples(f"Plan {f.name}", value, (2, 1, 1)))
             else:
                 low = 0 if f.name == "planning_steps" else 1
                 object.__setattr__(self, f.name, _validate.integer(f"Plan {f.name}", value, low=low))
-
-
-def _pairs(name: str, value, width: int) -> tuple:
-    """``value`` as a tuple of ``width``-tuples of positive ints (a grid side at least 2)."""
-    if not isinstance(value, (list, tuple)):
-        raise TypeError(f"Plan {name} must be a sequence of {width}-tuples of integers, got {value!r}")
-    out = []
-    for entry in value:
-        if not isinstance(entry, (list, tuple)) or len(entry) != width:
-            raise ValueError(f"Plan {name} entries must be {width}-tuples of integers, got {entry!r}")
-        low = [2, 1, 1] if width == 3 else [1, 1]
-        out.append(tuple(_validate.integer(f"Plan {name} entry", v, low=lo) for v, lo in zip(entry, low)))
-    return tuple(out)
 
 
 #: ``fastq bench``: a few seconds per group once compiled (on 2 cores, 2026).
@@ -162,7 +150,7 @@ FULL = Plan(
 )
 
 
-def open_grid(side: int) -> fastq.GridWorld:
+def open_grid(side: int) -> GridWorld:
     """An open ``side`` x ``side`` grid: start top-left, goal bottom-right, no holes, slip 2/3.
 
     The map of :func:`fastq.random_map` with every cell frozen, FrozenLake's slip and rewards
@@ -192,7 +180,7 @@ def open_grid(side: int) -> fastq.GridWorld:
     ((16, 4, 3), 100)
     """
     side = _validate.integer("side", side, low=2)
-    return fastq.GridWorld(fastq.random_map(size=side, p_frozen=1.0, seed=0), slip=GRID_SLIP,
+    return GridWorld(random_map(size=side, p_frozen=1.0, seed=0), slip=GRID_SLIP,
                            name=f"open {side}x{side}")
 
 
@@ -314,7 +302,7 @@ def measure(env, algo: str = "q_learning", *, agents: int, episodes: int, backen
 def _train(env, algo: str, kwargs: dict):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = fastq.train(env, algo, **kwargs)
+        res = train(env, algo, **kwargs)
     for w in caught:  # everything but the interrupt note goes on as usual
         if not (issubclass(w.category, RuntimeWarning) and "interrupted" in str(w.message)):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -359,34 +347,17 @@ def check(threads=None, algos=None, groups=None) -> tuple:
     >>> from fastq.benchmark import check
     >>> check(threads=1, algos=["sarsa"], groups=["threads", "alternatives"])
     (1, ('sarsa',), ('alternatives', 'threads'))
-    >>> check(groups=["speed"])
-    Traceback (most recent call last):
-    ...
-    ValueError: groups must be among 'alternatives', 'algorithms', 'threads', 'agents', 'grid', got 'speed'
+    >>> try:
+    ...     check(groups=["speed"])
+    ... except ValueError as exc:
+    ...     print(exc.argument, "|", exc)
+    groups | groups must be among 'alternatives', 'algorithms', 'threads', 'agents', 'grid', got 'speed'
     """
-    import numba
-
-    most = int(numba.config.NUMBA_NUM_THREADS)
-    if threads is None:
-        threads = most
-    else:
-        threads = _validate.integer("threads", threads)
-        if not 1 <= threads <= most:
-            raise ValueError(f"threads must be 1 <= threads <= {most} (numba's thread count here), got {threads}")
-    algos = ALGORITHMS if algos is None else tuple(_names("algos", algos, ALGORITHMS))
-    groups = GROUPS if groups is None else tuple(g for g in GROUPS if g in _names("groups", groups, GROUPS))
+    most = _config.max_threads()
+    threads = most if threads is None else _validate.integer("threads", threads, low=1, high=most)
+    algos = ALGORITHMS if algos is None else tuple(_validate.names("algos", algos, ALGORITHMS))
+    groups = GROUPS if groups is None else tuple(g for g in GROUPS if g in _validate.names("groups", groups, GROUPS))
     return threads, algos, groups
-
-
-def _names(name: str, values, allowed) -> list:
-    if isinstance(values, str) or not isinstance(values, Sequence):
-        raise TypeError(f"{name} must be a list of names, got {values!r}")
-    for v in values:
-        if v not in allowed:
-            raise ValueError(f"{name} must be among {', '.join(map(repr, allowed))}, got {v!r}")
-    if not values:
-        raise ValueError(f"{name} must name at least one of {', '.join(map(repr, allowed))}")
-    return list(dict.fromkeys(values))
 
 
 def run(quick: bool = True, threads: int | None = None, *, plan: Plan | None = None, algos=None,
@@ -428,9 +399,10 @@ def run(quick: bool = True, threads: int | None = None, *, plan: Plan | None = N
 
     Examples
     --------
+    >>> import fastq.report
     >>> from fastq import benchmark
     >>> rows = benchmark.run()  # doctest: +SKIP
-    >>> print(benchmark.format_table(rows))  # doctest: +SKIP
+    >>> print(fastq.report.format_table(rows))  # doctest: +SKIP
     """
     if not isinstance(quick, (bool, np.bool_)):
         raise TypeError(f"quick must be True or False, got {quick!r}")
@@ -444,7 +416,7 @@ def run(quick: bool = True, threads: int | None = None, *, plan: Plan | None = N
     # Models are built once, outside the timed calls: train() given a name builds the model on
     # every call (a fixed cost per call, shown once by the "by name" row of the threads group).
     grid_envs = {side: open_grid(side) for side, _, _ in plan.grids} if "grid" in groups else {}
-    model = fastq.make(ENV)
+    model = make(ENV)
     for env in (model, *grid_envs.values()):
         _ = env.mdp  # built and cached by the GridWorld
 
@@ -521,225 +493,8 @@ def _title(group: str, plan: Plan) -> str:
                                  grid_agents=grid_agents, slip=GRID_SLIP)
 
 
-def add_ratios(rows: list[dict]) -> list[dict]:
-    """Set each row's ``ratio``: its ``rate`` over the rate of its ``baseline`` row.
+# Names that moved to fastq.report, readable here for one release.
+_deprecation.moved(sys.modules[__name__], {"format_table": (report.format_table, "fastq.report.format_table")})
 
-    The baseline is the row of the same ``group`` whose ``name`` is the row's ``baseline``;
-    where it is missing (not measured, or interrupted), ``ratio`` is None.
-
-    Parameters
-    ----------
-    rows : list of dict
-        With ``group``, ``name``, ``baseline`` and ``rate``; changed in place.
-
-    Returns
-    -------
-    list of dict
-        ``rows``.
-
-    Examples
-    --------
-    >>> from fastq.benchmark import add_ratios
-    >>> rows = [{"group": "g", "name": "ref", "baseline": "ref", "rate": 2.0},
-    ...         {"group": "g", "name": "fast", "baseline": "ref", "rate": 100.0}]
-    >>> [r["ratio"] for r in add_ratios(rows)]
-    [1.0, 50.0]
-    """
-    rates = {(r["group"], r["name"]): r["rate"] for r in rows}
-    for r in rows:
-        base = rates.get((r["group"], r["baseline"]))
-        r["ratio"] = r["rate"] / base if base else None
-    return rows
-
-
-# ---------------------------------------------------------------------- the machine
-def machine() -> dict:
-    """The machine and software the figures were measured on.
-
-    Returns
-    -------
-    dict
-        ``cpu`` (the model name of ``/proc/cpuinfo``, else :func:`platform.processor`, else
-        :func:`platform.machine`), ``arch``, ``logical_cores`` (:func:`os.cpu_count`),
-        ``usable_cores`` (the cores this process may run on), ``numba_threads`` (numba's
-        thread count: what ``threads=None`` uses), ``platform`` and the versions of ``python``,
-        ``fastq``, ``numpy``, ``numba`` and ``gymnasium`` (None when not installed).
-
-    Examples
-    --------
-    >>> from fastq.benchmark import machine
-    >>> info = machine()
-    >>> sorted(info)  # doctest: +NORMALIZE_WHITESPACE
-    ['arch', 'cpu', 'fastq', 'gymnasium', 'logical_cores', 'numba', 'numba_threads', 'numpy',
-     'platform', 'python', 'usable_cores']
-    >>> info["logical_cores"] >= info["usable_cores"] >= 1
-    True
-    """
-    import numba
-
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        usable = os.cpu_count() or 1
-    try:
-        gym_version = importlib.metadata.version("gymnasium")
-    except importlib.metadata.PackageNotFoundError:
-        gym_version = None
-    return {
-        "cpu": _cpu_model(),
-        "arch": platform.machine(),
-        "logical_cores": os.cpu_count() or 1,
-        "usable_cores": usable,
-        "numba_threads": int(numba.config.NUMBA_NUM_THREADS),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "fastq": fastq.__version__,
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-        "gymnasium": gym_version,
-    }
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name" and value.strip():
-                    return value.strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
-
-
-def machine_line(info: dict | None = None) -> str:
-    """One line describing the machine: CPU, cores, numba threads, versions.
-
-    Parameters
-    ----------
-    info : dict, optional
-        What :func:`machine` returned (default: call it).
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> from fastq.benchmark import machine_line
-    >>> info = {"cpu": "AMD EPYC", "arch": "x86_64", "logical_cores": 2, "usable_cores": 2,
-    ...         "numba_threads": 2, "python": "3.11.7", "fastq": "0.1.0", "numpy": "2.4.6",
-    ...         "numba": "0.68.1", "gymnasium": None}
-    >>> machine_line(info)
-    'machine: AMD EPYC (x86_64), 2 logical cores, numba 2 threads; fastq 0.1.0, numba 0.68.1, numpy 2.4.6, Python 3.11.7'
-    """
-    info = machine() if info is None else info
-    cores = f"{info['logical_cores']} logical core{'s' * (info['logical_cores'] != 1)}"
-    if info["usable_cores"] != info["logical_cores"]:
-        cores += f" ({info['usable_cores']} usable by this process)"
-    threads = f"numba {info['numba_threads']} thread{'s' * (info['numba_threads'] != 1)}"
-    versions = f"fastq {info['fastq']}, numba {info['numba']}, numpy {info['numpy']}, Python {info['python']}"
-    if info.get("gymnasium"):
-        versions += f", gymnasium {info['gymnasium']}"
-    return f"machine: {info['cpu']} ({info['arch']}), {cores}, {threads}; {versions}"
-
-
-# ---------------------------------------------------------------------- the table
-_HEADER = ("", "agents x episodes", "threads", "agent-steps", "time", "agent-steps/s", "ratio")
-
-
-def format_table(rows: list[dict]) -> str:
-    """The rows as a plain-text table: one block per group, ratios from the same rows.
-
-    Parameters
-    ----------
-    rows : list of dict
-        What :func:`run` returned (or the rows it passed to ``on_row``).
-
-    Returns
-    -------
-    str
-        A header, then per group its title and one line per row: name, agents x episodes,
-        threads, agent-steps, time of the fastest call, agent-steps per second, and the ratio to
-        the group's baseline (named).  Then the compile times the warm-up calls reported and
-        how the times were taken.
-
-    Examples
-    --------
-    >>> from fastq.benchmark import format_table
-    >>> rows = [
-    ...     {"group": "g", "title": "Q-learning", "name": "numpy reference", "baseline": "numpy reference",
-    ...      "agents": 2, "episodes": 10, "threads": 1, "agent_steps": 1_000_000, "seconds": 0.5,
-    ...      "rate": 2e6, "rounds": 1, "compile_time": 0.0, "algo": "q_learning", "backend": "numpy"},
-    ...     {"group": "g", "title": "Q-learning", "name": "numba", "baseline": "numpy reference",
-    ...      "agents": 4, "episodes": 10, "threads": 2, "agent_steps": 2_000_000, "seconds": 0.02,
-    ...      "rate": 1e8, "rounds": 3, "compile_time": 4.2, "algo": "q_learning", "backend": "numba"},
-    ... ]
-    >>> print(format_table(rows))
-                       agents x episodes  threads  agent-steps  time      agent-steps/s  ratio
-    Q-learning
-      numpy reference  2 x 10             1        1,000,000    500.0 ms  2.0 M          baseline
-      numba            4 x 10             2        2,000,000    20.0 ms   100.0 M        50.0x numpy reference
-    <BLANKLINE>
-    time: the fastest of 3 calls after a warm-up call (numba), of 1 call (numpy reference, Python loop)
-    compile time of the warm-up calls (not in any time above): q_learning numba 4.20 s
-    """
-    from .cli import format_rate
-
-    add_ratios(rows)
-    table = []
-    for r in rows:
-        if r["ratio"] is None:
-            ratio = "n/a"
-        elif r["name"] == r["baseline"]:
-            ratio = "baseline"
-        else:
-            ratio = f"{_format_ratio(r['ratio'])}x {r['baseline']}"
-        table.append((r["title"], (r["name"], f"{r['agents']} x {r['episodes']}", str(r["threads"]),
-                                   f"{r['agent_steps']:,}", _format_seconds(r["seconds"]),
-                                   format_rate(r["rate"]), ratio)))
-    widths = [max([len(h)] + [len(cells[i]) for _, cells in table]) for i, h in enumerate(_HEADER)]
-
-    def line(cells) -> str:
-        return ("  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths))).rstrip()
-
-    lines, title = [line(_HEADER)], None
-    for row_title, cells in table:
-        if row_title != title:
-            lines.append(row_title)
-            title = row_title
-        lines.append(line(cells))
-    if not rows:
-        return "\n".join(lines)
-    parts = []
-    for label, chosen in (("numba", [r for r in rows if r["backend"] == "numba"]),
-                          ("numpy reference, Python loop", [r for r in rows if r["backend"] != "numba"])):
-        counts = sorted({r["rounds"] for r in chosen})
-        if counts:
-            warm = " after a warm-up call" if label == "numba" else ""
-            parts.append(f"of {'/'.join(map(str, counts))} call{'s' * (counts != [1])}{warm} ({label})")
-    lines += ["", "time: the fastest " + ", ".join(parts)]
-    compiled = {}
-    for r in rows:
-        if r.get("compile_time"):
-            compiled.setdefault(f"{r['algo']} {r['backend']}", r["compile_time"])
-    if compiled:
-        lines.append("compile time of the warm-up calls (not in any time above): "
-                     + ", ".join(f"{k} {v:.2f} s" for k, v in compiled.items()))
-    return "\n".join(lines)
-
-
-def _format_ratio(ratio: float) -> str:
-    if ratio >= 100:
-        return f"{ratio:,.0f}"
-    if ratio >= 0.01:
-        return f"{ratio:#.3g}" if ratio < 10 else f"{ratio:.1f}"
-    return f"{ratio:.2g}"
-
-
-def _format_seconds(seconds: float) -> str:
-    return f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-
-__all__ = ["ENV", "FULL", "GROUPS", "QUICK", "SETTINGS", "Plan", "add_ratios", "check", "format_table",
+__all__ = ["ENV", "FULL", "GROUPS", "QUICK", "SETTINGS", "Plan", "add_ratios", "check",
            "gymnasium_loop", "machine", "machine_line", "measure", "open_grid", "run"]

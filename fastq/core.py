@@ -2,10 +2,16 @@ r"""The low-level batched API: fastq's compiled models and stepping, for other p
 
 Four primitives run ``n`` independent *streams* (environments, agents) one step at a time::
 
-    states                 = reset_batch(mdp, rng_state, mask=None, states=None)
-    actions                = epsilon_greedy_batch(mdp, q, states, epsilon, rng_state, tie_break="random")
-    next, r, term, trunc   = step_batch(mdp, states, actions, rng_state)
-    q_update_batch(mdp, q, states, actions, r, next, term, alpha, gamma)        # q in place
+    rng_state              = make_rng_state(seed, agents=n)
+    states                 = reset_batch(env, rng_state, mask=None, states=None)
+    actions                = epsilon_greedy_batch(env, rng_state, q, states, epsilon, tie_break="random")
+    next, r, term, trunc   = step_batch(env, rng_state, states, actions)
+    q_update_batch(env, q, states, actions, r, next, term, alpha=alpha, gamma=gamma)   # q in place
+
+The vocabulary is :func:`fastq.train`'s: ``env`` is a name, a GridWorld or a TabularMDP; the
+stream state ``rng_state`` comes right after it (as the key in gymnax); hyperparameters are
+keywords.  (Before 0.2, ``env`` was ``mdp``, ``rng_state`` came last, ``make_rng_state`` took
+``n``: those spellings still work, with a ``DeprecationWarning``.)
 
 Array contracts (``n`` streams, ``S`` states, ``A`` actions):
 
@@ -46,13 +52,13 @@ Examples
 >>> import fastq
 >>> from fastq import core
 >>> mdp = fastq.make("FrozenLake-4x4").mdp
->>> rng_state = core.make_rng_state(seed=0, n=3)
+>>> rng_state = core.make_rng_state(seed=0, agents=3)
 >>> states = core.reset_batch(mdp, rng_state)
 >>> states.tolist()
 [0, 0, 0]
 >>> q = np.zeros((3, mdp.n_states, mdp.n_actions))
->>> actions = core.epsilon_greedy_batch(mdp, q, states, 0.1, rng_state)
->>> nxt, rewards, terminated, truncated = core.step_batch(mdp, states, actions, rng_state)
+>>> actions = core.epsilon_greedy_batch(mdp, rng_state, q, states, 0.1)
+>>> nxt, rewards, terminated, truncated = core.step_batch(mdp, rng_state, states, actions)
 >>> core.q_update_batch(mdp, q, states, actions, rewards, nxt, terminated, alpha=0.1, gamma=0.99)
 >>> rng_state[:, core.STEP].tolist()
 [1, 1, 1]
@@ -62,9 +68,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validate
+from . import _deprecation, _validate
+from ._train import TIE_BREAKS
+from ._validate import ArgumentError, ArgumentTypeError
+from .algos import BACKENDS
+from .envs import as_mdp
 from .kernels import rollouts as _kernels
-from .mdp import TabularMDP, as_mdp
+from .mdp import TabularMDP
 from .rng import EPISODES_LIMIT, MAX_STEPS_LIMIT, SEED_LIMIT, stream_keys
 
 #: Columns of ``rng_state``: the stream key, the episode, the step within the episode.
@@ -79,9 +89,6 @@ step_batch_jit = _kernels.step_batch
 epsilon_greedy_batch_jit = _kernels.epsilon_greedy_batch
 q_update_batch_jit = _kernels.q_update_batch
 
-BACKENDS = ("numba", "numpy")
-TIE_BREAKS = ("random", "first")
-
 __all__ = [
     "EPISODE", "KEY", "NOT_STARTED", "STEP",
     "epsilon_greedy_batch", "epsilon_greedy_batch_jit", "make_rng_state", "q_update_batch",
@@ -89,18 +96,19 @@ __all__ = [
 ]
 
 
-def make_rng_state(seed, n: int, *, agent_ids=None) -> np.ndarray:
+@_deprecation.renamed(n="agents")
+def make_rng_state(seed, agents: int, *, agent_ids=None) -> np.ndarray:
     """Fresh stream states: stream ``i`` gets the random stream of agent ``agent_ids[i]`` under
     root seed ``seed[i]``, exactly as :func:`fastq.train` does, and has not been reset yet.
 
     Parameters
     ----------
-    seed : int or (n,) array of int, 0 <= seed < 2**64
+    seed : int or (agents,) array of int, 0 <= seed < 2**64
         Root seed(s).
-    n : int, >= 1
-        Number of streams.
-    agent_ids : (n,) array of int, optional
-        Agent index of each stream (default ``0 .. n-1``).  Gymnasium's rule for vector
+    agents : int, >= 1
+        Number of streams (``n=`` is its deprecated name).
+    agent_ids : (agents,) array of int, optional
+        Agent index of each stream (default ``0 .. agents-1``).  Gymnasium's rule for vector
         environments (sub-environment ``i`` seeded with ``seed + i``) is
         ``make_rng_state(seed + np.arange(n), n, agent_ids=np.zeros(n, int))``.
 
@@ -117,7 +125,7 @@ def make_rng_state(seed, n: int, *, agent_ids=None) -> np.ndarray:
     >>> int(state[1, core.KEY]) == rng.key(7, 1), int(state[1, core.EPISODE])
     (True, 0)
     """
-    n = _validate.integer("n", n, low=1)
+    n = _validate.integer("agents", agents, low=1)
     seeds = _validate.per_agent_int("seed", seed, n, high=SEED_LIMIT)
     ids = (np.arange(n, dtype=np.uint64) if agent_ids is None
            else _validate.per_agent_int("agent_ids", agent_ids, n, high=2**63 - 1))
@@ -137,34 +145,13 @@ def _module(backend: str):
     return rollouts
 
 
-def _model(mdp) -> TabularMDP:
-    return mdp if isinstance(mdp, TabularMDP) else as_mdp(mdp)
+def _model(env) -> TabularMDP:
+    return env if isinstance(env, TabularMDP) else as_mdp(env)
 
 
-def _rng_state(rng_state) -> int:
-    """Check ``rng_state`` in place (it is updated in place, so it is never copied); its n."""
-    if not isinstance(rng_state, np.ndarray) or rng_state.dtype != np.uint64:
-        what = rng_state.dtype if isinstance(rng_state, np.ndarray) else type(rng_state).__name__
-        raise TypeError(f"rng_state must be a uint64 numpy array from fastq.core.make_rng_state, got {what}")
-    if rng_state.ndim != 2 or rng_state.shape[1] != 3 or rng_state.shape[0] < 1:
-        raise ValueError(f"rng_state must have shape (n, 3) with n >= 1, got {rng_state.shape}")
-    if not rng_state.flags.c_contiguous or not rng_state.flags.writeable:
-        raise ValueError("rng_state must be C-contiguous and writeable (it is updated in place)")
-    return rng_state.shape[0]
-
-
-def _indices(name: str, value, n: int, high: int) -> np.ndarray:
-    """``value`` as an (n,) int64 array of integers in ``[0, high)``."""
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be an array of integers, got dtype {arr.dtype}")
-    if arr.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},) (one per stream), got {arr.shape}")
-    bad = (arr < 0) | (arr >= high)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{name} must hold integers in [0, {high}), got {arr[i].item()} at index {i}")
-    return np.require(arr, np.int64, ["C", "W"])
+def _is_rng_state(value) -> bool:
+    """What tells ``rng_state`` apart from the other arguments: a 2-D uint64 array."""
+    return isinstance(value, np.ndarray) and value.dtype == np.uint64 and value.ndim == 2
 
 
 def _running(rng_state: np.ndarray, mdp: TabularMDP, what: str, last: int = 0) -> None:
@@ -174,52 +161,29 @@ def _running(rng_state: np.ndarray, mdp: TabularMDP, what: str, last: int = 0) -
     fresh = step == NOT_STARTED
     if fresh.any():
         i = int(np.flatnonzero(fresh)[0])
-        raise ValueError(f"{what}: stream {i} has not been reset yet; call reset_batch first")
+        raise ArgumentError("rng_state", f"{what}: stream {i} has not been reset yet; call reset_batch first")
     over = step >= np.uint64(min(mdp.max_steps + last, MAX_STEPS_LIMIT))
     if over.any():
         i = int(np.flatnonzero(over)[0])
-        raise ValueError(
-            f"{what}: the episode of stream {i} is over (it reached max_steps={mdp.max_steps}); "
+        raise ArgumentError(
+            "rng_state", f"{what}: the episode of stream {i} is over (it reached max_steps={mdp.max_steps}); "
             "call reset_batch for it first"
         )
 
 
-def _mask(name: str, value, n: int) -> np.ndarray:
-    arr = np.asarray(value)
-    if arr.dtype != np.bool_:
-        raise TypeError(f"{name} must be an array of bools, got dtype {arr.dtype}")
-    if arr.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},) (one per stream), got {arr.shape}")
-    return np.require(arr, np.bool_, ["C", "W"])
-
-
-def _q_table(q, n: int, mdp: TabularMDP, *, writable: bool) -> np.ndarray:
-    S, A = mdp.n_states, mdp.n_actions
-    if not isinstance(q, np.ndarray) or q.dtype != np.float64:
-        what = q.dtype if isinstance(q, np.ndarray) else type(q).__name__
-        raise TypeError(f"q must be a float64 numpy array of shape ({n}, {S}, {A}) or (1, {S}, {A}), got {what}")
-    if q.ndim != 3 or q.shape[0] not in (1, n) or q.shape[1:] != (S, A):
-        raise ValueError(
-            f"q must have shape ({n}, {S}, {A}) (one table per stream) or (1, {S}, {A}) (shared), got {q.shape}"
-        )
-    if writable:
-        if not q.flags.c_contiguous or not q.flags.writeable:
-            raise ValueError("q must be C-contiguous and writeable (it is updated in place)")
-        return q
-    return np.require(q, np.float64, ["C", "W"])
-
-
 # ---------------------------------------------------------------------------- primitives
-def reset_batch(mdp, rng_state, mask=None, states=None, *, backend: str = "numba") -> np.ndarray:
+@_deprecation.renamed(mdp="env")
+def reset_batch(env, rng_state, mask=None, states=None, *, backend: str = "numba") -> np.ndarray:
     """Start the next episode of every stream (or of the streams in ``mask``).
 
     Stream ``i``'s ``k``-th reset starts episode ``k``: ``rng_state[i, EPISODE]`` becomes ``k``
     (it stays 0 on the first reset), ``rng_state[i, STEP]`` becomes 0, and the start state is
-    drawn from ``mdp.start`` with the reset slot of ``(episode, 0)``.
+    drawn from the start distribution with the reset slot of ``(episode, 0)``.
 
     Parameters
     ----------
-    mdp : TabularMDP (or anything :func:`fastq.train` accepts as an environment)
+    env : str, GridWorld or TabularMDP
+        The environment, as :func:`fastq.train` takes it.
     rng_state : (n, 3) uint64
         Stream states (:func:`make_rng_state`), updated in place.
     mask : (n,) bool, optional
@@ -245,39 +209,42 @@ def reset_batch(mdp, rng_state, mask=None, states=None, *, backend: str = "numba
     >>> rng_state[:, core.EPISODE].tolist()
     [0, 1]
     """
-    mdp = _model(mdp)
-    n = _rng_state(rng_state)
+    mdp = _model(env)
+    n = _validate.rng_state("rng_state", rng_state)
     module = _module(backend)
-    mask = np.ones(n, dtype=np.bool_) if mask is None else _mask("mask", mask, n)
+    mask = np.ones(n, dtype=np.bool_) if mask is None else _validate.mask("mask", mask, n)
     if states is None:
         states = np.full(n, -1, dtype=np.int64)
     elif (not isinstance(states, np.ndarray) or states.dtype != np.int64 or states.shape != (n,)
           or not states.flags.c_contiguous or not states.flags.writeable):
-        raise TypeError(f"states must be a writeable C-contiguous int64 array of shape ({n},) (it is written in place)")
+        raise ArgumentTypeError(
+            "states", f"states must be a writeable C-contiguous int64 array of shape ({n},) (it is written in place)")
     step, episode = rng_state[:, STEP], rng_state[:, EPISODE]
     last = mask & (step != NOT_STARTED) & (episode >= np.uint64(EPISODES_LIMIT - 1))
     if last.any():
         i = int(np.flatnonzero(last)[0])
-        raise ValueError(
-            f"reset_batch: stream {i} has run {EPISODES_LIMIT} episodes, the most the random stream allows"
+        raise ArgumentError(
+            "rng_state", f"reset_batch: stream {i} has run {EPISODES_LIMIT} episodes, the most the random stream allows"
         )
     module.reset_batch(mdp.start_cum, rng_state, mask, states)
     return states
 
 
-def step_batch(mdp, states, actions, rng_state, *, backend: str = "numba"):
+@_deprecation.renamed(mdp="env")
+@_deprecation.reordered(("env", "states", "actions", "rng_state"), "rng_state", _is_rng_state)
+def step_batch(env, rng_state, states, actions, *, backend: str = "numba"):
     """Take ``actions[i]`` in ``states[i]`` for every stream: one step of each episode.
 
     Parameters
     ----------
-    mdp : TabularMDP
+    env : str, GridWorld or TabularMDP
+    rng_state : (n, 3) uint64
+        Updated in place: ``step += 1``.  Every stream must have been reset, and its episode
+        must not have ended (a terminal state or ``max_steps`` steps).
     states : (n,) int
         Current states, none terminal.
     actions : (n,) int
         Actions in ``[0, A)``, allowed in their state (``mdp.allowed``).
-    rng_state : (n, 3) uint64
-        Updated in place: ``step += 1``.  Every stream must have been reset, and its episode
-        must not have ended (a terminal state or ``max_steps`` steps).
     backend : {"numba", "numpy"}
 
     Returns
@@ -299,28 +266,28 @@ def step_batch(mdp, states, actions, rng_state, *, backend: str = "numba"):
     >>> mdp = fastq.make("CliffWalking").mdp
     >>> rng_state = core.make_rng_state(0, 2)
     >>> s = core.reset_batch(mdp, rng_state)
-    >>> nxt, r, term, trunc = core.step_batch(mdp, s, np.array([0, 1]), rng_state)  # up, right
+    >>> nxt, r, term, trunc = core.step_batch(mdp, rng_state, s, np.array([0, 1]))  # up, right
     >>> nxt.tolist(), r.tolist()
     ([24, 36], [-1.0, -100.0])
     """
-    mdp = _model(mdp)
-    n = _rng_state(rng_state)
+    mdp = _model(env)
+    n = _validate.rng_state("rng_state", rng_state)
     module = _module(backend)
-    states = _indices("states", states, n, mdp.n_states)
-    actions = _indices("actions", actions, n, mdp.n_actions)
+    states = _validate.indices("states", states, n, mdp.n_states)
+    actions = _validate.indices("actions", actions, n, mdp.n_actions)
     _running(rng_state, mdp, "step_batch")
     ended = mdp.terminal[states]
     if ended.any():
         i = int(np.flatnonzero(ended)[0])
-        raise ValueError(
-            f"states must not be terminal, got state {states[i]} (terminal) at index {i}; "
+        raise ArgumentError(
+            "states", f"states must not be terminal, got state {states[i]} (terminal) at index {i}; "
             "its episode has ended: call reset_batch for it"
         )
     if not mdp.all_allowed:
         barred = ~mdp.allowed[states, actions]
         if barred.any():
             i = int(np.flatnonzero(barred)[0])
-            raise ValueError(f"actions[{i}] = {actions[i]} is not allowed in state {states[i]} (see mdp.allowed)")
+            raise ArgumentError("actions", f"actions[{i}] = {actions[i]} is not allowed in state {states[i]} (see mdp.allowed)")
     next_states = np.empty(n, dtype=np.int64)
     rewards = np.empty(n, dtype=np.float64)
     terminated = np.empty(n, dtype=np.bool_)
@@ -333,7 +300,9 @@ def step_batch(mdp, states, actions, rng_state, *, backend: str = "numba"):
     return next_states, rewards, terminated, truncated
 
 
-def epsilon_greedy_batch(mdp, q, states, epsilon, rng_state, *, tie_break: str = "random",
+@_deprecation.renamed(mdp="env")
+@_deprecation.reordered(("env", "q", "states", "epsilon", "rng_state"), "rng_state", _is_rng_state)
+def epsilon_greedy_batch(env, rng_state, q, states, epsilon, *, tie_break: str = "random",
                          backend: str = "numba") -> np.ndarray:
     """Epsilon-greedy actions with respect to ``q``, one per stream, from its current step's draws.
 
@@ -344,15 +313,15 @@ def epsilon_greedy_batch(mdp, q, states, epsilon, rng_state, *, tie_break: str =
 
     Parameters
     ----------
-    mdp : TabularMDP
+    env : str, GridWorld or TabularMDP
         Supplies the allowed actions (``mdp.allowed``).
+    rng_state : (n, 3) uint64
+        Every stream must have been reset.  A stream just truncated (``step == max_steps``)
+        may still choose, with the draws of step ``max_steps``: SARSA's bootstrap action.
     q : (n, S, A) or (1, S, A) float64
         One table per stream, or one shared table.
     states : (n,) int
     epsilon : float or (n,) array, 0 <= epsilon <= 1
-    rng_state : (n, 3) uint64
-        Every stream must have been reset.  A stream just truncated (``step == max_steps``)
-        may still choose, with the draws of step ``max_steps``: SARSA's bootstrap action.
     tie_break : {"random", "first"}
     backend : {"numba", "numpy"}
 
@@ -369,15 +338,15 @@ def epsilon_greedy_batch(mdp, q, states, epsilon, rng_state, *, tie_break: str =
     >>> rng_state = core.make_rng_state(0, 4)
     >>> s = core.reset_batch(mdp, rng_state)
     >>> q = np.zeros((1, 16, 4)); q[0, 0, 2] = 1.0                 # one shared table
-    >>> core.epsilon_greedy_batch(mdp, q, s, 0.0, rng_state).tolist()
+    >>> core.epsilon_greedy_batch(mdp, rng_state, q, s, 0.0).tolist()
     [2, 2, 2, 2]
     """
-    mdp = _model(mdp)
-    n = _rng_state(rng_state)
+    mdp = _model(env)
+    n = _validate.rng_state("rng_state", rng_state)
     module = _module(backend)
-    q = _q_table(q, n, mdp, writable=False)
-    states = _indices("states", states, n, mdp.n_states)
-    epsilon = _validate.per_agent("epsilon", epsilon, n, low=0.0, high=1.0)
+    q = _validate.q_table("q", q, n, mdp.n_states, mdp.n_actions, writable=False)
+    states = _validate.indices("states", states, n, mdp.n_states)
+    epsilon = _validate.per_agent("epsilon", epsilon, n, **_validate.HYPERPARAMETERS["epsilon"])
     _validate.choice("tie_break", tie_break, TIE_BREAKS)
     _running(rng_state, mdp, "epsilon_greedy_batch", last=1)
     actions = np.empty(n, dtype=np.int64)
@@ -389,7 +358,9 @@ def epsilon_greedy_batch(mdp, q, states, epsilon, rng_state, *, tie_break: str =
     return actions
 
 
-def q_update_batch(mdp, q, states, actions, rewards, next_states, terminated, alpha, gamma, *,
+@_deprecation.renamed(mdp="env")
+@_deprecation.keyword_only("alpha", "gamma")
+def q_update_batch(env, q, states, actions, rewards, next_states, terminated, *, alpha, gamma,
                    backend: str = "numba") -> None:
     """Apply the Q-learning update of each stream's transition to ``q``, in place.
 
@@ -400,12 +371,13 @@ def q_update_batch(mdp, q, states, actions, rewards, next_states, terminated, al
 
     Parameters
     ----------
-    mdp : TabularMDP
+    env : str, GridWorld or TabularMDP
     q : (n, S, A) or (1, S, A) float64, C-contiguous, writeable
     states, actions, next_states : (n,) int
     rewards : (n,) float
     terminated : (n,) bool
     alpha : float or (n,) array, 0 < alpha <= 1
+        Keyword-only, as in :func:`fastq.train` (by position: deprecated).
     gamma : float or (n,) array, 0 <= gamma <= 1
     backend : {"numba", "numpy"}
 
@@ -420,25 +392,20 @@ def q_update_batch(mdp, q, states, actions, rewards, next_states, terminated, al
     >>> float(q[0, 36, 1])
     -50.0
     """
-    mdp = _model(mdp)
+    mdp = _model(env)
     module = _module(backend)
     states_arr = np.asarray(states)
     if states_arr.ndim != 1 or states_arr.shape[0] < 1:
-        raise ValueError(f"states must be a 1-D array with one entry per stream, got shape {states_arr.shape}")
+        raise ArgumentError("states", f"states must be a 1-D array with one entry per stream, got shape {states_arr.shape}")
     n = states_arr.shape[0]
-    q = _q_table(q, n, mdp, writable=True)
-    states = _indices("states", states_arr, n, mdp.n_states)
-    actions = _indices("actions", actions, n, mdp.n_actions)
-    next_states = _indices("next_states", next_states, n, mdp.n_states)
-    rewards_arr = np.asarray(rewards)
-    if rewards_arr.dtype.kind not in "iuf":
-        raise TypeError(f"rewards must be an array of real numbers, got dtype {rewards_arr.dtype}")
-    if rewards_arr.shape != (n,):
-        raise ValueError(f"rewards must have shape ({n},) (one per stream), got {rewards_arr.shape}")
-    rewards = np.require(rewards_arr, np.float64, ["C", "W"])
-    terminated = _mask("terminated", terminated, n)
-    alpha = _validate.per_agent("alpha", alpha, n, low=0.0, high=1.0, low_closed=False)
-    gamma = _validate.per_agent("gamma", gamma, n, low=0.0, high=1.0)
+    q = _validate.q_table("q", q, n, mdp.n_states, mdp.n_actions, writable=True)
+    states = _validate.indices("states", states_arr, n, mdp.n_states)
+    actions = _validate.indices("actions", actions, n, mdp.n_actions)
+    next_states = _validate.indices("next_states", next_states, n, mdp.n_states)
+    rewards = _validate.reals("rewards", rewards, n)
+    terminated = _validate.mask("terminated", terminated, n)
+    alpha = _validate.per_agent("alpha", alpha, n, **_validate.HYPERPARAMETERS["alpha"])
+    gamma = _validate.per_agent("gamma", gamma, n, **_validate.HYPERPARAMETERS["gamma"])
     module.q_update_batch(
         mdp.allowed, mdp.all_allowed,
         q, states, actions, rewards, next_states, terminated, alpha, gamma,

@@ -41,6 +41,7 @@ from fractions import Fraction
 import numpy as np
 
 from . import _validate
+from ._validate import ArgumentError, ArgumentTypeError
 from .grid import GridWorld
 from .mdp import TabularMDP
 
@@ -321,20 +322,79 @@ def make(name: str, **overrides) -> GridWorld | TabularMDP:
     >>> fastq.make("MaxBias", n_actions_b=4).shape
     (3, 4, 1)
     """
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a str, got {type(name).__name__}")
-    if name in _GRIDS:
-        allowed = _OVERRIDABLE
-    elif name in _MODELS:
-        allowed = _MODELS[name][1]
-    else:
-        raise ValueError(f"unknown environment {name!r}; known environments: {', '.join(list_envs())}")
+    allowed = options(name)
     unknown = sorted(set(overrides) - set(allowed))
     if unknown:
-        raise ValueError(
-            f"unknown option {unknown[0]!r} for make({name!r}); allowed options: {', '.join(allowed)}"
+        raise ArgumentError(
+            unknown[0], f"unknown option {unknown[0]!r} for make({name!r}); allowed options: {', '.join(allowed)}"
         )
     return _build(name, **overrides) if overrides else _default(name)
+
+
+def options(env) -> tuple[str, ...]:
+    """The options an environment takes: the overrides of ``make(name, ...)``, or what
+    ``GridWorld.replace`` may change.
+
+    Parameters
+    ----------
+    env : str, GridWorld or TabularMDP
+        A built-in name, a grid world (its options less ``rows``, ``actions`` and ``name``), or
+        a model (none: a model is changed with :meth:`TabularMDP.replace`).
+
+    Returns
+    -------
+    tuple of str
+
+    Examples
+    --------
+    >>> import fastq
+    >>> fastq.envs.options("MaxBias")
+    ('n_actions_b', 'max_steps')
+    >>> "slip" in fastq.envs.options("FrozenLake-8x8")
+    True
+    """
+    if isinstance(env, str):
+        if env in _GRIDS:
+            return _OVERRIDABLE
+        if env in _MODELS:
+            return _MODELS[env][1]
+        raise ArgumentError("name", f"unknown environment {env!r}; known environments: {', '.join(list_envs())}")
+    if isinstance(env, GridWorld):
+        return _OVERRIDABLE
+    if isinstance(env, TabularMDP):
+        return ()
+    raise ArgumentTypeError("name", f"name must be a str, got {type(env).__name__}")
+
+
+def as_mdp(env) -> TabularMDP:
+    """The :class:`TabularMDP` behind ``env``: a registered name, a GridWorld or a TabularMDP.
+
+    Every function that takes an environment resolves it here, so a name, a grid world and a
+    model are accepted alike.
+
+    Parameters
+    ----------
+    env : str, GridWorld or TabularMDP
+
+    Returns
+    -------
+    TabularMDP
+
+    Examples
+    --------
+    >>> from fastq.envs import as_mdp
+    >>> as_mdp("FrozenLake-4x4").shape
+    (16, 4, 3)
+    """
+    if isinstance(env, str):
+        return make(env).mdp
+    mdp = getattr(env, "mdp", None)
+    if isinstance(mdp, TabularMDP):
+        return mdp
+    raise ArgumentTypeError(
+        "env", "env must be an environment name (see fastq.list_envs()), a GridWorld or a TabularMDP, "
+        f"got {type(env).__name__}"
+    )
 
 
 def _build(name: str, **overrides) -> GridWorld | TabularMDP:

@@ -54,7 +54,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import _validate
+from . import _validate, render
+from ._validate import ArgumentError, ArgumentTypeError
 from .mdp import TabularMDP
 from .rng import MAX_STEPS_LIMIT
 
@@ -62,16 +63,15 @@ CELLS = "SGHC#.F"
 #: What each map character means.
 CELL_NAMES = {"S": "start", "G": "goal", "H": "hole", "C": "cliff", "#": "wall", ".": "free", "F": "free"}
 
-#: Moves: letter -> name, (row delta, col delta), arrow used when rendering a policy.
+#: Moves: letter -> name, (row delta, col delta), arrow used when rendering a policy
+#: (:data:`fastq.render.ARROWS`).
 MOVES = {
-    "L": ("left", (0, -1), "\u2190"),
-    "D": ("down", (1, 0), "\u2193"),
-    "R": ("right", (0, 1), "\u2192"),
-    "U": ("up", (-1, 0), "\u2191"),
-    "Q": ("up-left", (-1, -1), "\u2196"),
-    "E": ("up-right", (-1, 1), "\u2197"),
-    "Z": ("down-left", (1, -1), "\u2199"),
-    "C": ("down-right", (1, 1), "\u2198"),
+    letter: (name, delta, render.ARROWS[letter])
+    for letter, name, delta in (
+        ("L", "left", (0, -1)), ("D", "down", (1, 0)), ("R", "right", (0, 1)), ("U", "up", (-1, 0)),
+        ("Q", "up-left", (-1, -1)), ("E", "up-right", (-1, 1)), ("Z", "down-left", (1, -1)),
+        ("C", "down-right", (1, 1)),
+    )
 }
 #: The four compass moves in FrozenLake's order, and king's moves (the compass, then the diagonals).
 COMPASS = "LDRU"
@@ -159,27 +159,30 @@ class GridWorld:
         if isinstance(rows, np.ndarray):
             rows = rows.tolist()
         if not isinstance(rows, (list, tuple)) or not all(isinstance(r, (str, bytes)) for r in rows):
-            raise TypeError("rows must be a list of strings (one per map row) or a multi-line string")
+            raise ArgumentTypeError("rows", "rows must be a list of strings (one per map row) or a multi-line string")
         rows = tuple(r.decode() if isinstance(r, bytes) else r for r in rows)
         if not rows or not rows[0]:
-            raise ValueError("rows must describe a non-empty map")
+            raise ArgumentError("rows", "rows must describe a non-empty map")
         width = len(rows[0])
         for i, row in enumerate(rows):
             if len(row) != width:
-                raise ValueError(
+                raise ArgumentError(
+                    "rows",
                     f"rows must form a rectangle: row 0 has {width} cells but row {i} has {len(row)}"
                 )
             for j, ch in enumerate(row):
                 if ch not in CELLS:
-                    raise ValueError(
+                    raise ArgumentError(
+                        "rows",
                         f"rows: unknown cell {ch!r} at row {i}, column {j}; allowed cells are "
                         "S (start), G (goal), H (hole), C (cliff), # (wall), . or F (free)"
                     )
         cells = np.array([list(r) for r in rows])
         if not (cells == "S").any():
-            raise ValueError("rows: the map needs at least one start cell 'S'")
+            raise ArgumentError("rows", "rows: the map needs at least one start cell 'S'")
         if not (cells == "G").any():
-            raise ValueError(
+            raise ArgumentError(
+                "rows",
                 "rows: the map needs at least one goal cell 'G' (a terminal cell the agent can reach)"
             )
         object.__setattr__(self, "rows", rows)
@@ -189,11 +192,11 @@ class GridWorld:
             try:
                 object.__setattr__(self, "slip", Fraction(self.slip))
             except (ValueError, ZeroDivisionError):
-                raise TypeError(f"slip must be a real number or a fraction such as '2/3', got {self.slip!r}") from None
+                raise ArgumentTypeError("slip", f"slip must be a real number or a fraction such as '2/3', got {self.slip!r}") from None
         if not isinstance(self.slip, numbers.Real) or isinstance(self.slip, bool):
-            raise TypeError(f"slip must be a real number, got {self.slip!r}")
+            raise ArgumentTypeError("slip", f"slip must be a real number, got {self.slip!r}")
         if not 0 <= self.slip <= 1:
-            raise ValueError(f"slip must be in the range 0 <= value <= 1, got {self.slip!r}")
+            raise ArgumentError("slip", f"slip must be in the range 0 <= value <= 1, got {self.slip!r}")
         for reward in ("step_reward", "goal_reward", "hole_reward", "cliff_reward"):
             _validate.real(reward, getattr(self, reward))
         object.__setattr__(self, "_default_max_steps", self.max_steps is None)
@@ -201,25 +204,27 @@ class GridWorld:
             object.__setattr__(self, "max_steps", max(100, 4 * cells.size))
         _validate.integer("max_steps", self.max_steps, low=1, high=MAX_STEPS_LIMIT)
         if not isinstance(self.actions, str):
-            raise TypeError(f"actions must be a string of moves from {''.join(MOVES)!r}, got {self.actions!r}")
+            raise ArgumentTypeError("actions", f"actions must be a string of moves from {''.join(MOVES)!r}, got {self.actions!r}")
         if not self.actions or any(m not in MOVES for m in self.actions) or len(set(self.actions)) != len(self.actions):
-            raise ValueError(
+            raise ArgumentError(
+                "actions",
                 f"actions must be a string of distinct moves from {''.join(MOVES)!r} "
                 f"(L left, D down, R right, U up, Q up-left, E up-right, Z down-left, C down-right), "
                 f"got {self.actions!r}"
             )
         if not isinstance(self.name, str):
-            raise TypeError(f"name must be a str, got {type(self.name).__name__}")
+            raise ArgumentTypeError("name", f"name must be a str, got {type(self.name).__name__}")
         object.__setattr__(self, "wind", self._checked_wind(self.wind, cells.shape[1]))
         if not isinstance(self.stochastic_wind, (bool, np.bool_)):
-            raise TypeError(f"stochastic_wind must be True or False, got {self.stochastic_wind!r}")
+            raise ArgumentTypeError("stochastic_wind", f"stochastic_wind must be True or False, got {self.stochastic_wind!r}")
         object.__setattr__(self, "stochastic_wind", bool(self.stochastic_wind))
         if self.stochastic_wind and self.wind is None:
-            raise ValueError("stochastic_wind=True needs a wind (one integer per column)")
+            raise ArgumentError("stochastic_wind", "stochastic_wind=True needs a wind (one integer per column)")
         _validate.choice("cliff", self.cliff, CLIFF_MODES)
         _validate.choice("slip_mode", self.slip_mode, SLIP_MODES)
         if self.slip_mode == "uniform" and self.slip > 0 and len(self.actions) < 2:
-            raise ValueError(
+            raise ArgumentError(
+                "slip_mode",
                 f"slip_mode='uniform' spreads the slip over the other actions, but actions={self.actions!r} "
                 "has only one; use slip=0 or more actions"
             )
@@ -231,19 +236,21 @@ class GridWorld:
         if wind is None:
             return None
         if isinstance(wind, (str, bytes)) or not hasattr(wind, "__len__"):
-            raise TypeError(
+            raise ArgumentTypeError(
+                "wind",
                 f"wind must be a sequence of {ncol} non-negative integers (one per column), got {wind!r}"
             )
         items = list(np.asarray(wind, dtype=object).ravel()) if isinstance(wind, np.ndarray) else list(wind)
         if isinstance(wind, np.ndarray) and wind.ndim != 1 or len(items) != ncol:
-            raise ValueError(
+            raise ArgumentError(
+                "wind",
                 f"wind must have one entry per column ({ncol}), got {len(items)} entries"
             )
         for j, w in enumerate(items):
             if isinstance(w, (bool, np.bool_)) or not isinstance(w, numbers.Integral):
-                raise TypeError(f"wind must hold integers, got {w!r} in column {j}")
+                raise ArgumentTypeError("wind", f"wind must hold integers, got {w!r} in column {j}")
             if w < 0:
-                raise ValueError(f"wind must hold integers >= 0 (the wind blows up), got {int(w)} in column {j}")
+                raise ArgumentError("wind", f"wind must hold integers >= 0 (the wind blows up), got {int(w)} in column {j}")
         return tuple(int(w) for w in items)
 
     # ------------------------------------------------------------------ geometry
@@ -345,7 +352,8 @@ class GridWorld:
                     queue.append(prev)
         for r0, c0 in zip(*np.nonzero(cells == "S")):
             if (r0, c0) not in reach:
-                raise ValueError(
+                raise ArgumentError(
+                    "rows",
                     f"rows: no goal can be reached from the start cell at row {r0}, column {c0} "
                     "(walls, holes, cliffs or the wind cut it off)"
                 )
@@ -440,7 +448,8 @@ class GridWorld:
         }
 
     def render(self, policy=None) -> str:
-        """The map as text; with ``policy`` (shape ``(S,)``), arrows on the free cells.
+        """The map as text; with ``policy`` (shape ``(S,)``), arrows on the free cells
+        (:func:`fastq.render.text_map`).
 
         Examples
         --------
@@ -449,15 +458,9 @@ class GridWorld:
         >>> print(env.render(policy=[2, 2, 0]))
         \u2192\u2192G
         """
-        cells = self._cells.copy()
-        if policy is not None:
-            policies, single = _validate.policy("policy", policy, self.n_states, len(self.actions))
-            if not single:
-                raise ValueError(f"policy must have shape ({self.n_states},), got shape {np.shape(policy)}")
-            policy = policies[0]
-            flat = cells.ravel()
-            for s, a in enumerate(policy):
-                if flat[s] in "S.F":
-                    flat[s] = MOVES[self.actions[a]][2]
-            cells = flat.reshape(self.shape)
-        return "\n".join("".join(row) for row in cells)
+        if policy is None:
+            return render.text_map(self.rows)
+        policies, single = _validate.policy("policy", policy, self.n_states, len(self.actions))
+        if not single:
+            raise ArgumentError("policy", f"policy must have shape ({self.n_states},), got shape {np.shape(policy)}")
+        return render.text_map(self.rows, self.actions, policies[0])

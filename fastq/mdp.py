@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import _validate
+from ._validate import ArgumentError, ArgumentTypeError
 from .rng import MAX_STEPS_LIMIT
 
 #: Rows of ``prob`` and ``start`` must sum to 1 within this tolerance.
@@ -36,18 +37,6 @@ def _frozen(arr: np.ndarray, dtype) -> np.ndarray:
     base = np.array(arr, dtype=dtype, order="C", copy=True)
     base.flags.writeable = False
     return base.view()
-
-
-def _as_array(name: str, value, kinds: str, ndim: int, what: str) -> np.ndarray:
-    try:
-        arr = np.asarray(value)
-    except Exception as exc:  # pragma: no cover - exotic inputs
-        raise TypeError(f"{name} must be an array of {what}, got {type(value).__name__}") from exc
-    if arr.dtype.kind not in kinds:
-        raise TypeError(f"{name} must be an array of {what}, got dtype {arr.dtype}")
-    if arr.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
-    return arr
 
 
 class TabularMDP:
@@ -113,81 +102,81 @@ class TabularMDP:
         allowed=None,
         reward_std=None,
     ):
-        next_state = _as_array("next_state", next_state, "iu", 3, "integers")
-        prob = _as_array("prob", prob, "iuf", 3, "real numbers")
-        reward = _as_array("reward", reward, "iuf", 3, "real numbers")
+        next_state = _validate.array("next_state", next_state, "iu", 3, "integers")
+        prob = _validate.array("prob", prob, "iuf", 3, "real numbers")
+        reward = _validate.array("reward", reward, "iuf", 3, "real numbers")
         S, A, K = next_state.shape
         if S < 1 or A < 1 or K < 1:
-            raise ValueError(f"next_state must have shape (S, A, K) with S, A, K >= 1, got {next_state.shape}")
+            raise ArgumentError("next_state", f"next_state must have shape (S, A, K) with S, A, K >= 1, got {next_state.shape}")
         if A >= 2**31:
-            raise ValueError(f"the number of actions must be below 2**31, got {A}")
+            raise ArgumentError("next_state", f"the number of actions must be below 2**31, got {A}")
         for label, arr in (("prob", prob), ("reward", reward)):
             if arr.shape != next_state.shape:
-                raise ValueError(f"{label} must have the shape of next_state {next_state.shape}, got {arr.shape}")
+                raise ArgumentError(label, f"{label} must have the shape of next_state {next_state.shape}, got {arr.shape}")
             if not np.isfinite(arr).all():
-                raise ValueError(f"{label} must be finite everywhere")
+                raise ArgumentError(label, f"{label} must be finite everywhere")
         bad = (next_state < 0) | (next_state >= S)
         if bad.any():
             s, a, k = np.argwhere(bad)[0]
-            raise ValueError(
-                f"next_state must hold state indices in [0, {S}), got {next_state[s, a, k].item()} at [{s}, {a}, {k}]"
+            raise ArgumentError(
+                "next_state", f"next_state must hold state indices in [0, {S}), got {next_state[s, a, k].item()} at [{s}, {a}, {k}]"
             )
         if (prob < 0).any():
             s, a, k = np.argwhere(prob < 0)[0]
-            raise ValueError(f"prob must be >= 0, got {prob[s, a, k].item()} at [{s}, {a}, {k}]")
+            raise ArgumentError("prob", f"prob must be >= 0, got {prob[s, a, k].item()} at [{s}, {a}, {k}]")
         sums = prob.sum(axis=2)
         off = np.abs(sums - 1.0) > SUM_TOL
         if off.any():
             s, a = np.argwhere(off)[0]
-            raise ValueError(
-                f"every row prob[s, a] must sum to 1 within {SUM_TOL}, got {sums[s, a].item()!r} at s={s}, a={a}"
+            raise ArgumentError(
+                "prob", f"every row prob[s, a] must sum to 1 within {SUM_TOL}, got {sums[s, a].item()!r} at s={s}, a={a}"
             )
-        terminal = _as_array("terminal", terminal, "b", 1, "bools")
+        terminal = _validate.array("terminal", terminal, "b", 1, "bools")
         if terminal.shape != (S,):
-            raise ValueError(f"terminal must have shape ({S},), got {terminal.shape}")
-        start = _as_array("start", start, "iuf", 1, "real numbers")
+            raise ArgumentError("terminal", f"terminal must have shape ({S},), got {terminal.shape}")
+        start = _validate.array("start", start, "iuf", 1, "real numbers")
         if start.shape != (S,):
-            raise ValueError(f"start must have shape ({S},), got {start.shape}")
+            raise ArgumentError("start", f"start must have shape ({S},), got {start.shape}")
         if not np.isfinite(start).all() or (start < 0).any():
-            raise ValueError("start must be a probability distribution (finite, >= 0)")
+            raise ArgumentError("start", "start must be a probability distribution (finite, >= 0)")
         if abs(start.sum() - 1.0) > SUM_TOL:
-            raise ValueError(f"start must sum to 1 within {SUM_TOL}, got {start.sum().item()!r}")
+            raise ArgumentError("start", f"start must sum to 1 within {SUM_TOL}, got {start.sum().item()!r}")
         if (start[terminal] > 0).any():
             s = int(np.flatnonzero(terminal & (start > 0))[0])
-            raise ValueError(f"start must put no probability on terminal states, got start[{s}] = {start[s].item()}")
+            raise ArgumentError("start", f"start must put no probability on terminal states, got start[{s}] = {start[s].item()}")
         if goal is None:
             goal = np.zeros(S, dtype=bool)
-        goal = _as_array("goal", goal, "b", 1, "bools")
+        goal = _validate.array("goal", goal, "b", 1, "bools")
         if goal.shape != (S,):
-            raise ValueError(f"goal must have shape ({S},), got {goal.shape}")
+            raise ArgumentError("goal", f"goal must have shape ({S},), got {goal.shape}")
         if (goal & ~terminal).any():
             s = int(np.flatnonzero(goal & ~terminal)[0])
-            raise ValueError(f"goal states must be terminal, but state {s} is a goal and not terminal")
+            raise ArgumentError("goal", f"goal states must be terminal, but state {s} is a goal and not terminal")
         self.max_steps = _validate.integer("max_steps", max_steps, low=1, high=MAX_STEPS_LIMIT)
         if not isinstance(name, str):
-            raise TypeError(f"name must be a str, got {type(name).__name__}")
+            raise ArgumentTypeError("name", f"name must be a str, got {type(name).__name__}")
         self.name = name
         if action_names is None:
             action_names = tuple(str(a) for a in range(A))
         action_names = tuple(action_names)
         if len(action_names) != A or not all(isinstance(n, str) for n in action_names):
-            raise ValueError(f"action_names must be {A} strings, got {action_names!r}")
+            raise ArgumentError("action_names", f"action_names must be {A} strings, got {action_names!r}")
         self.action_names = action_names
         if allowed is None:
             allowed = np.ones((S, A), dtype=bool)
-        allowed = _as_array("allowed", allowed, "b", 2, "bools")
+        allowed = _validate.array("allowed", allowed, "b", 2, "bools")
         if allowed.shape != (S, A):
-            raise ValueError(f"allowed must have shape (S, A) = {(S, A)}, got {allowed.shape}")
+            raise ArgumentError("allowed", f"allowed must have shape (S, A) = {(S, A)}, got {allowed.shape}")
         stuck = ~allowed.any(axis=1) & ~terminal
         if stuck.any():
-            raise ValueError(f"allowed must permit at least one action in every non-terminal state, state {int(np.flatnonzero(stuck)[0])} has none")
+            raise ArgumentError("allowed", f"allowed must permit at least one action in every non-terminal state, state {int(np.flatnonzero(stuck)[0])} has none")
         if reward_std is None:
             reward_std = np.zeros((S, A))
-        reward_std = _as_array("reward_std", reward_std, "iuf", 2, "real numbers")
+        reward_std = _validate.array("reward_std", reward_std, "iuf", 2, "real numbers")
         if reward_std.shape != (S, A):
-            raise ValueError(f"reward_std must have shape (S, A) = {(S, A)}, got {reward_std.shape}")
+            raise ArgumentError("reward_std", f"reward_std must have shape (S, A) = {(S, A)}, got {reward_std.shape}")
         if not np.isfinite(reward_std).all() or (reward_std < 0).any():
-            raise ValueError("reward_std must be finite and >= 0 everywhere")
+            raise ArgumentError("reward_std", "reward_std must be finite and >= 0 everywhere")
 
         self.next_state = _frozen(next_state, np.int64)
         self.prob = _frozen(prob, np.float64)
@@ -208,6 +197,51 @@ class TabularMDP:
         self.n_allowed = _frozen(allowed.sum(axis=1), np.int64)
         self.allowed_actions = _frozen(np.where(np.take_along_axis(allowed, order, 1), order, 0), np.int64)
         self._sealed = True
+
+    #: The constructor's arguments, in order: what :meth:`arguments` returns and
+    #: :meth:`replace` takes.
+    ARGUMENTS = ("next_state", "prob", "reward", "terminal", "start", "goal", "max_steps", "name",
+                 "action_names", "allowed", "reward_std")
+
+    def arguments(self) -> dict:
+        """The constructor arguments that rebuild this model: ``TabularMDP(**mdp.arguments())``.
+
+        The arrays are the model's own (read-only); a worker process rebuilds the model from
+        them, so that it is read-only there too.
+
+        Examples
+        --------
+        >>> import fastq
+        >>> mdp = fastq.make("MaxBias")
+        >>> sorted(mdp.arguments())[:3]
+        ['action_names', 'allowed', 'goal']
+        """
+        return {name: getattr(self, name) for name in self.ARGUMENTS}
+
+    def replace(self, **changes) -> "TabularMDP":
+        """A new model with some constructor arguments changed, checked as at construction.
+
+        Parameters
+        ----------
+        **changes
+            Any of :attr:`ARGUMENTS` (``max_steps``, ``name``, ``reward``, ...).
+
+        Returns
+        -------
+        TabularMDP
+
+        Examples
+        --------
+        >>> import fastq
+        >>> mdp = fastq.make("MaxBias")
+        >>> mdp.replace(max_steps=3).max_steps, mdp.max_steps
+        (3, 10)
+        """
+        unknown = sorted(set(changes) - set(self.ARGUMENTS))
+        if unknown:
+            raise ArgumentTypeError(unknown[0], f"TabularMDP.replace() got an unknown argument {unknown[0]!r}; "
+                                                f"it takes {', '.join(self.ARGUMENTS)}")
+        return TabularMDP(**{**self.arguments(), **changes})
 
     def __setattr__(self, name, value):
         # The kernels trust these fields (numba does not bounds-check): no changes after checks.
@@ -279,22 +313,22 @@ class TabularMDP:
         >>> int(mdp.next_state[0, 0, 0]), float(mdp.reward[0, 0, 0])
         (1, 1.0)
         """
-        P = _as_array("P", P, "iuf", 3, "real numbers")
+        P = _validate.array("P", P, "iuf", 3, "real numbers")
         S, A, S2 = P.shape
         if S2 != S:
-            raise ValueError(f"P must have shape (S, A, S), got {P.shape}")
+            raise ArgumentError("P", f"P must have shape (S, A, S), got {P.shape}")
         R = np.asarray(R)
         if R.dtype.kind not in "iuf":
-            raise TypeError(f"R must be an array of real numbers, got dtype {R.dtype}")
+            raise ArgumentTypeError("R", f"R must be an array of real numbers, got dtype {R.dtype}")
         if R.shape == (S, A):
             R = np.broadcast_to(R[:, :, None], (S, A, S))
         elif R.shape != (S, A, S):
-            raise ValueError(f"R must have shape (S, A) = {(S, A)} or (S, A, S) = {(S, A, S)}, got {R.shape}")
+            raise ArgumentError("R", f"R must have shape (S, A) = {(S, A)} or (S, A, S) = {(S, A, S)}, got {R.shape}")
         if not np.isfinite(P).all():
-            raise ValueError("P must be finite everywhere")
+            raise ArgumentError("P", "P must be finite everywhere")
         if (P < 0).any():
             s, a, s2 = np.argwhere(P < 0)[0]
-            raise ValueError(f"P must be >= 0, got {P[s, a, s2].item()} at [{s}, {a}, {s2}]")
+            raise ArgumentError("P", f"P must be >= 0, got {P[s, a, s2].item()} at [{s}, {a}, {s2}]")
         support = P > 0
         K = max(int(support.sum(axis=2).max()), 1)
         next_state = np.zeros((S, A, K), dtype=np.int64)
@@ -337,18 +371,3 @@ def _sampling_table(prob: np.ndarray) -> np.ndarray:
     last = K - 1 - np.argmax(positive[..., ::-1], axis=-1)
     cum[np.arange(K) >= last[..., None]] = 1.0
     return cum
-
-
-def as_mdp(env) -> TabularMDP:
-    """The :class:`TabularMDP` behind ``env``: a registered name, a GridWorld or a TabularMDP."""
-    if isinstance(env, str):
-        from .envs import make
-
-        return make(env).mdp
-    mdp = getattr(env, "mdp", None)
-    if isinstance(mdp, TabularMDP):
-        return mdp
-    raise TypeError(
-        "env must be an environment name (see fastq.list_envs()), a GridWorld or a TabularMDP, "
-        f"got {type(env).__name__}"
-    )

@@ -14,15 +14,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validate
-from .results import METRICS, Result, SweepResult
+from . import _deprecation, _validate, render
+from ._format import format_value
+from .envs import make
+from .grid import MOVES, GridWorld
+from .results import Result
+from .stats import interquartile_mean
+from .sweep_result import METRICS, SweepResult
 
 #: z value of the two-sided 95 % normal interval used for the bands.
 Z95 = 1.959963984540054
-#: Colours of the special cells of a grid world.
-CELL_COLOURS = {"#": "#4d4d4d", "H": "#1f3b73", "G": "#f2c14e", "C": "#8c2d19"}
+#: Colours of the special cells of a grid world (:data:`fastq.render.CELL_COLOURS`).
+CELL_COLOURS = {ch: render.hex_colour(ch) for ch in render.SPECIAL_CELLS}
 #: Labels drawn on the special cells.
-CELL_LABELS = {"#": "", "H": "H", "G": "G", "C": "C"}
+CELL_LABELS = dict(render.SPECIAL_CELLS)
 
 
 def _figure(width: float = 6.4, height: float = 4.0):
@@ -96,12 +101,6 @@ def curve(values, window: int = 1, band: str | None = "ci") -> tuple[np.ndarray,
     return mean, mean - half, mean + half
 
 
-def _format(value) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
 def _select(sw: SweepResult, cells) -> list[int]:
     """Cell indices from None (all), a list of indices, or a dict of axis -> value(s)."""
     if cells is None:
@@ -141,7 +140,7 @@ def _lines(data, metric: str, cells, by) -> list[tuple[str, np.ndarray]]:
     if by is None:
         lines = []
         for c in chosen:
-            label = ", ".join(f"{k}={_format(v)}" for k, v in sw.cells[c].items()) or sw.manifest["env_label"]
+            label = ", ".join(f"{k}={format_value(v)}" for k, v in sw.cells[c].items()) or sw.manifest["env_label"]
             lines.append((label, array[c][sw.done[c]]))
         return lines
     if by not in sw.axes:
@@ -150,7 +149,7 @@ def _lines(data, metric: str, cells, by) -> list[tuple[str, np.ndarray]]:
     for value in sw.axes[by]:
         members = [c for c in chosen if sw.cells[c][by] == value]
         if members:
-            lines.append((f"{by}={_format(value)}", np.concatenate([array[c][sw.done[c]] for c in members])))
+            lines.append((f"{by}={format_value(value)}", np.concatenate([array[c][sw.done[c]] for c in members])))
     return lines
 
 
@@ -242,23 +241,23 @@ def learning_curves(data, *, metric: str = "return", window: int = 10, band: str
     return fig
 
 
-def grid_values(env, values=None, policy=None, *, gamma: float = 0.99, ax=None, annotate: bool | None = None,
-                title: str | None = None, cmap: str = "viridis"):
+def grid_values(env, values=None, policy=None, *, gamma: float | None = None, ax=None,
+                annotate: bool | None = None, title: str | None = None, cmap: str = "viridis"):
     """A grid world's state values as a heatmap, the policy as arrows, and walls, holes, cliffs
     and goals drawn on the map.
 
     Parameters
     ----------
     env : str or GridWorld
-    values : (S,) or (S, A) array, optional
-        State values, or action values (their maximum is shown).  Default: the optimal values
-        of :func:`fastq.value_iteration` with ``gamma``.
+    values : (S,) or (S, A) array, or Solution
+        State values, or action values (their maximum is shown), or what
+        :func:`fastq.value_iteration` returned (its values and policy).  Plotting never solves
+        a model: leaving ``values`` out is deprecated (it solved with ``gamma``, default 0.99).
     policy : (S,) array of int, optional
-        An action per state, drawn as arrows on the start and free cells.  Default: the optimal
-        policy when ``values`` is not given, the greedy policy of ``values`` when it is (S, A),
-        none otherwise.
-    gamma : float
-        Discount factor of the default solution.
+        An action per state, drawn as arrows on the start and free cells.  Default: the
+        solution's policy, the greedy policy of ``values`` when it is (S, A), none otherwise.
+    gamma : float, optional
+        Deprecated, with ``values`` left out: the discount factor of the solution computed.
     ax : matplotlib Axes, optional
     annotate : bool, optional
         Write the value in every start and free cell (default: for maps of up to 100 cells).
@@ -278,26 +277,28 @@ def grid_values(env, values=None, policy=None, *, gamma: float = 0.99, ax=None, 
     --------
     >>> import fastq
     >>> from fastq.plot import grid_values
-    >>> fig = grid_values("FrozenLake-4x4", gamma=0.99)
+    >>> fig = grid_values("FrozenLake-4x4", fastq.value_iteration("FrozenLake-4x4", gamma=0.99))
     >>> ax = fig.axes[0]
     >>> ax.images[0].get_array().shape, len(ax.patches)       # 4 x 4 map; 4 holes, 1 goal
     ((4, 4), 5)
     """
-    from .envs import make
-    from .grid import MOVES, GridWorld
-    from .solve import value_iteration
-
     if isinstance(env, str):
         env = make(env)
     if not isinstance(env, GridWorld):
-        raise TypeError(f"env must be a grid world (a name or a GridWorld), got {type(env).__name__}")
+        raise _validate.ArgumentTypeError("env", f"env must be a grid world (a name or a GridWorld), got {type(env).__name__}")
     S, A = env.mdp.n_states, env.mdp.n_actions
     if values is None:
-        if policy is None:
-            solution = value_iteration(env, gamma=gamma)
-            values, policy = solution.v, solution.policy
-        else:
-            raise ValueError("policy without values: pass values too (or neither, for the optimal ones)")
+        if policy is not None:
+            raise _validate.ArgumentError("values", "policy without values: pass values too")
+        _deprecation.warn("grid_values(env) without values (it solved the model)",
+                          "grid_values(env, fastq.value_iteration(env, gamma=...))")
+        from .solve import value_iteration
+
+        values = value_iteration(env, gamma=0.99 if gamma is None else gamma)
+    elif gamma is not None:
+        raise _validate.ArgumentError("gamma", "gamma applies only when values are left out (deprecated)")
+    if hasattr(values, "v") and hasattr(values, "policy"):  # a Solution
+        values, policy = values.v, (values.policy if policy is None else policy)
     v = np.asarray(values, dtype=np.float64)
     if v.shape == (S, A):
         if policy is None:
@@ -313,7 +314,7 @@ def grid_values(env, values=None, policy=None, *, gamma: float = 0.99, ax=None, 
 
     rows, cols = env.shape
     cells = np.array([list(r) for r in env.rows])
-    special = np.isin(cells, list(CELL_COLOURS))
+    special = np.isin(cells, list(render.SPECIAL_CELLS))
     image = np.ma.masked_array(v.reshape(rows, cols), mask=special | ~np.isfinite(v.reshape(rows, cols)))
     if ax is None:
         fig = _figure(max(3.0, 0.55 * cols + 1.6), max(2.4, 0.55 * rows + 0.8))
@@ -396,8 +397,6 @@ def sweep_heatmap(sw: SweepResult, x: str, y: str, *, metric: str = "return", la
     >>> fig.axes[0].images[0].get_array().shape
     (3, 2)
     """
-    from .results import interquartile_mean
-
     if not isinstance(sw, SweepResult):
         raise TypeError(f"sw must be a SweepResult, got {type(sw).__name__}")
     for name, axis in (("x", x), ("y", y)):
@@ -433,12 +432,12 @@ def sweep_heatmap(sw: SweepResult, x: str, y: str, *, metric: str = "return", la
     image = None
     for ax, (key, grid) in zip(axes, grids):
         image = ax.imshow(grid, cmap=cmap, vmin=vmin, vmax=vmax, origin="lower", aspect="auto")
-        ax.set_xticks(np.arange(len(xs)), [_format(v) for v in xs])
-        ax.set_yticks(np.arange(len(ys)), [_format(v) for v in ys])
+        ax.set_xticks(np.arange(len(xs)), [format_value(v) for v in xs])
+        ax.set_yticks(np.arange(len(ys)), [format_value(v) for v in ys])
         ax.set_xlabel(x)
         ax.set_ylabel(y)
         if others:
-            ax.set_title(", ".join(f"{a}={_format(v)}" for a, v in zip(others, key)), fontsize="medium")
+            ax.set_title(", ".join(f"{a}={format_value(v)}" for a, v in zip(others, key)), fontsize="medium")
         if annotate:
             middle = (vmin + vmax) / 2
             for (r, c), value in np.ndenumerate(grid):

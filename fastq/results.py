@@ -1,18 +1,98 @@
 """Result: the arrays and metadata of one training run; save / load as npz without pickle.
 
 Axis order, kept everywhere: ``q`` is ``(agents, S, A)``, per-episode arrays are
-``(agents, episodes)``, per-agent hyperparameters ``(agents,)``.
+``(agents, episodes)``, per-agent hyperparameters ``(agents,)``.  A sweep's results are
+:class:`fastq.SweepResult` (:mod:`fastq.sweep_result`); :func:`fastq.load` reads either.
 """
 
 from __future__ import annotations
 
 import json
+import numbers
 import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _deprecation, _validate
+from ._store import atomic_write
+
 _ARRAYS = ("q", "returns", "lengths", "successes")
+#: Hyperparameters that take a schedule: each has ``params[name + "_schedule"]``.
+SCHEDULED = ("alpha", "epsilon", "temperature")
+#: Default summary window: the last (and first) 10 % of the episodes, at least one.
+SUMMARY_FRACTION = 0.1
+#: Arrays of ``Result.extra`` that describe the run, not each agent (their first axis is not
+#: the agents): the episodes of the ``eval_every`` checkpoints.  Every other extra array is per
+#: agent, ``(agents, ...)``; a sweep splits chunks' extras by this list.
+RUN_EXTRAS = ("eval_episodes",)
+
+
+class Params(dict):
+    """:attr:`Result.params`: a dict whose keys have one shape whatever the input.
+
+    Built by :meth:`of` from what :func:`fastq.train` records.  For each of :data:`SCHEDULED`
+    it adds ``<name>_schedule``, ``(agents,)`` str: the repr of the schedule each agent follows,
+    ``""`` where it used a number.  The table form of a scheduled hyperparameter --
+    ``params[name]`` as the ``(rows, episodes)`` table, ``params[name + "_row"]`` and
+    ``params["alpha_power"]`` -- is kept for this release and warns when read.
+
+    Examples
+    --------
+    >>> import fastq
+    >>> res = fastq.train("FrozenLake-4x4", agents=3, episodes=5, epsilon=[0.1, fastq.linear(1, 0, 4), 0.2])
+    >>> res.params["epsilon_schedule"].tolist()
+    ['', 'linear(start=1.0, end=0.0, episodes=4)', '']
+    >>> res.params["gamma"].shape, res.params["alpha_schedule"].tolist()
+    ((3,), ['', '', ''])
+    """
+
+    def __init__(self, *args, deprecated=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._deprecated = dict(deprecated or {})
+
+    @classmethod
+    def of(cls, params: dict, schedules: dict, agents: int) -> "Params":
+        """The stable form of ``params`` (idempotent; also reads results saved before 0.2)."""
+        if isinstance(params, Params):
+            return params
+        out = {k: v for k, v in params.items()}
+        deprecated = {}
+        for name in SCHEDULED:
+            if name not in out or f"{name}_schedule" in out:
+                continue
+            row = out.get(f"{name}_row")
+            if row is None:  # one number per agent
+                out[f"{name}_schedule"] = np.full(agents, "")
+                continue
+            described = list(schedules.get(name, []))
+            rows = np.asarray(row, dtype=np.int64)
+            labels = [d if not _is_number(d) else "" for d in described]
+            out[f"{name}_schedule"] = np.array([labels[r] for r in rows] if labels else [""] * agents)
+            shape = "the (rows, episodes) table of the values" if np.ndim(out[name]) == 2 else "a table"
+            deprecated[name] = (f"params[{name!r}] of a run with a schedule ({shape})",
+                                f"params[{name + '_schedule'!r}]; from fastq {_deprecation.REMOVED_IN} "
+                                f"params[{name!r}] is (agents,), NaN where an agent follows a schedule")
+            deprecated[f"{name}_row"] = (f"params[{name + '_row'!r}]", f"params[{name + '_schedule'!r}]")
+        if "alpha_power" in out:
+            deprecated["alpha_power"] = ("params['alpha_power']", "params['alpha_schedule'] ('visits(power=...)')")
+        return cls(out, deprecated=deprecated)
+
+    def __getitem__(self, key):
+        if key in self._deprecated:
+            _deprecation.warn(*self._deprecated[key])
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(eq=False)
@@ -30,7 +110,13 @@ class Result:
     successes : (agents, episodes) bool
         Whether the episode ended by entering a goal state.
     params : dict of str -> (agents,) array
-        The per-agent hyperparameters actually used (``alpha``, ``gamma``, ``epsilon``, ``q_init``).
+        The per-agent hyperparameters actually used, one shape per key whatever the input:
+        ``gamma``, ``q_init``, and ``alpha``, ``epsilon``, ``temperature`` as numbers, each with
+        ``<name>_schedule``, the repr of the schedule an agent follows (``""`` for a number,
+        e.g. ``"linear(start=1.0, end=0.1, episodes=100)"`` or ``"visits(power=1.0)"``); ``seed``
+        and ``agent_ids`` when they were arrays.  Deprecated: when a schedule was given,
+        ``params[name]`` is still the ``(rows, episodes)`` table of this release, with
+        ``<name>_row`` (and ``alpha_power``); reading them warns (see :class:`Params`).
     meta : dict
         ``algo``, ``env``, ``seed``, ``backend``, ``threads``, ``tie_break``, ``agents``,
         ``episodes`` (completed), ``episodes_requested``, ``interrupted``, ``wall_time`` (s,
@@ -40,7 +126,9 @@ class Result:
         ``schedules`` (the description of each table row of a scheduled hyperparameter).
     extra : dict of str -> array
         Algorithm-specific arrays: Double Q-learning's two tables ``q_a``, ``q_b``
-        (agents, S, A) (``q`` is their mean); the exact evaluations of ``eval_every``.
+        (agents, S, A) (``q`` is their mean); the exact evaluations of ``eval_every``
+        (``eval_value``, ``eval_success`` (agents, checkpoints), and ``eval_episodes``
+        (checkpoints,), the one array per run, :data:`RUN_EXTRAS`).
 
     Examples
     --------
@@ -57,6 +145,9 @@ class Result:
     params: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.params = Params.of(self.params, self.meta.get("schedules") or {}, self.q.shape[0])
 
     @property
     def agents(self) -> int:
@@ -85,9 +176,23 @@ class Result:
         """
         return np.argmax(self.q, axis=2)
 
-    def summary(self, fraction: float = 0.1) -> dict:
-        """Headline numbers: mean return over the first and last ``fraction`` of episodes,
-        success rate over the last ``fraction``, wall time and agent-steps per second.
+    def summary(self, last: int | None = None, *, fraction: float | None = None) -> dict:
+        """Headline numbers: mean return over the first and the last ``last`` episodes, success
+        rate over the last ``last``, wall time and agent-steps per second.
+
+        Parameters
+        ----------
+        last : int, 1 <= last <= episodes, optional
+            The window in episodes (default: 10 % of the episodes, at least 1), as
+            :meth:`fastq.SweepResult.summary`'s ``last``.
+        fraction : float, 0 < fraction <= 1, optional
+            Deprecated: the window as a share of the episodes; use ``last``.
+
+        Returns
+        -------
+        dict
+            ``agents``, ``episodes``, ``return_first``, ``return_last``, ``success_last`` (NaN
+            without episodes), ``wall_time``, ``agent_steps``, ``steps_per_second``.
 
         Examples
         --------
@@ -96,9 +201,22 @@ class Result:
         >>> sorted(s)
         ['agent_steps', 'agents', 'episodes', 'return_first', 'return_last', 'steps_per_second', 'success_last', 'wall_time']
         """
-        if not 0 < fraction <= 1:
-            raise ValueError(f"fraction must be in the range 0 < value <= 1, got {fraction!r}")
-        n = max(1, int(round(self.episodes * fraction))) if self.episodes else 0
+        if isinstance(last, numbers.Real) and not isinstance(last, numbers.Integral) and fraction is None:
+            fraction, last = last, None  # the old positional summary(0.1)
+            _deprecation.warn("Result.summary(fraction)", "summary(last=episodes)")
+        elif fraction is not None:
+            _deprecation.warn("Result.summary(fraction=...)", "summary(last=episodes)")
+        if fraction is not None:
+            if last is not None:
+                raise ValueError("give last or fraction, not both")
+            if not 0 < fraction <= 1:
+                raise _validate.ArgumentError(
+                    "fraction", f"fraction must be in the range 0 < value <= 1, got {fraction!r}")
+            n = max(1, int(round(self.episodes * fraction))) if self.episodes else 0
+        elif last is None:
+            n = max(1, int(round(self.episodes * SUMMARY_FRACTION))) if self.episodes else 0
+        else:
+            n = _validate.integer("last", last, low=1, high=max(1, self.episodes)) if self.episodes else 0
         head, tail = self.returns[:, :n], self.returns[:, self.episodes - n:]
         nan = float("nan")
         return {
@@ -116,23 +234,33 @@ class Result:
     def save(self, path: str | os.PathLike) -> None:
         """Write the result to ``path`` (an ``.npz`` file: arrays plus JSON metadata, no pickle).
 
-        The file is written to a temporary name and renamed, so a crash never leaves a
-        half-written result behind.
+        The file is written as a sweep's chunks are (:func:`fastq._store.atomic_write`): to a
+        temporary file, flushed to disk and renamed, so a crash never leaves a half-written
+        result behind.
+
+        Parameters
+        ----------
+        path : str or path
+            The file; ``.npz`` is appended if missing.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import fastq
+        >>> res = fastq.train("FrozenLake-4x4", agents=2, episodes=5)
+        >>> path = os.path.join(tempfile.mkdtemp(), "run")
+        >>> res.save(path)
+        >>> fastq.load(path + ".npz").returns.shape
+        (2, 5)
         """
         path = os.fspath(path)
         if not path.endswith(".npz"):
             path += ".npz"
         arrays = {name: getattr(self, name) for name in _ARRAYS}
-        arrays.update({f"params.{k}": np.asarray(v) for k, v in self.params.items()})
+        arrays.update({f"params.{k}": np.asarray(v) for k, v in dict.items(self.params)})
         arrays.update({f"extra.{k}": np.asarray(v) for k, v in self.extra.items()})
         arrays["meta"] = np.array(json.dumps(self.meta))
-        tmp = f"{path}.tmp-{os.getpid()}.npz"
-        try:
-            np.savez(tmp, **arrays)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Result":
@@ -144,610 +272,4 @@ class Result:
             return cls(*(data[name] for name in _ARRAYS), params=params, meta=meta, extra=extra)
 
 
-# ====================================================================== sweeps
-# A sweep directory holds ``sweep.json`` (the manifest: configuration, cells, groups, chunks) and
-# ``chunks/chunk-000000.npz ...`` (one file per finished chunk: arrays plus a JSON string).
-# Every file is written to a temporary name beside it and renamed, so a killed sweep never leaves
-# a half-written file under a final name.  No pickle anywhere.
-
-#: File and folder names inside a sweep directory.
-MANIFEST = "sweep.json"
-CHUNKS = "chunks"
-#: ``format`` and ``version`` of the manifest.
-SWEEP_FORMAT, SWEEP_VERSION = "fastq-sweep", 1
-#: Default summary window: the last 10 % of the episodes (as ``fastq train``'s summary).
-SUMMARY_FRACTION = 0.1
-#: Default number of bootstrap resamples of :meth:`SweepResult.summary`.
-BOOTSTRAP_RESAMPLES = 10_000
-#: Metrics of a sweep: the per-episode array each one averages and whether larger is better.
-METRICS = {"return": ("returns", True), "length": ("lengths", False), "success": ("successes", True)}
-#: Per-episode arrays every chunk holds, with their dtypes.
-_EPISODE_ARRAYS = {"returns": np.float64, "lengths": np.int32, "successes": np.bool_}
-
-
-def interquartile_mean(values) -> float:
-    """Mean of the middle half of ``values``: the IQM (Agarwal et al. 2021).
-
-    The ``floor(n / 4)`` smallest and largest values are dropped, as
-    ``scipy.stats.trim_mean(values, 0.25)`` does; NaN for no values.
-
-    Parameters
-    ----------
-    values : array-like of float, any shape (flattened)
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> from fastq.results import interquartile_mean
-    >>> interquartile_mean([-1000, 1, 2, 3, 4, 5, 6, 1000])
-    3.5
-    """
-    x = np.sort(np.asarray(values, dtype=np.float64).ravel())
-    n = x.size
-    if n == 0:
-        return float("nan")
-    k = n // 4
-    return float(x[k:n - k].mean())
-
-
-def bootstrap_ci(values, *, resamples: int = BOOTSTRAP_RESAMPLES, confidence: float = 0.95,
-                 seed=0) -> tuple[float, float]:
-    """Percentile bootstrap confidence interval of the mean of ``values``.
-
-    ``resamples`` means of ``n`` values drawn with replacement (numpy's ``default_rng(seed)``,
-    drawn in blocks of at most ``2**22`` indices, so the memory stays bounded and the numbers
-    depend only on the arguments); the interval runs from the ``(1 - confidence) / 2`` to the
-    ``(1 + confidence) / 2`` quantile of those means.  ``(nan, nan)`` for no values.
-
-    Parameters
-    ----------
-    values : array-like of float, any shape (flattened)
-    resamples : int, >= 1
-    confidence : float, 0 < confidence < 1
-    seed : int or sequence of int
-        Seed of the resampling (``numpy.random.default_rng``).
-
-    Returns
-    -------
-    (low, high) : tuple of float
-
-    Examples
-    --------
-    >>> from fastq.results import bootstrap_ci
-    >>> bootstrap_ci([2.0, 2.0, 2.0])
-    (2.0, 2.0)
-    >>> low, high = bootstrap_ci(range(100), resamples=2000)
-    >>> bool(low < 49.5 < high)
-    True
-    """
-    from . import _validate
-
-    resamples = _validate.integer("resamples", resamples, low=1)
-    confidence = _validate.real("confidence", confidence, low=0.0, high=1.0, low_closed=False, high_closed=False)
-    x = np.asarray(values, dtype=np.float64).ravel()
-    n = x.size
-    if n == 0:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    means = np.empty(resamples)
-    block = max(1, 2**22 // n)
-    for start in range(0, resamples, block):
-        stop = min(start + block, resamples)
-        means[start:stop] = x[rng.integers(0, n, size=(stop - start, n))].mean(axis=1)
-    low, high = np.quantile(means, [(1 - confidence) / 2, (1 + confidence) / 2])
-    return float(low), float(high)
-
-
-def _atomic_write(path: str, write) -> None:
-    """Write ``path`` by calling ``write(binary file)`` on a temporary file beside it, then
-    renaming it (``os.replace``): readers see the old file or the whole new one, never a part."""
-    import tempfile
-
-    folder = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _write_manifest(folder: str, manifest: dict) -> None:
-    text = json.dumps(manifest, indent=1, allow_nan=True)
-    _atomic_write(os.path.join(folder, MANIFEST), lambda fh: fh.write(text.encode()))
-
-
-def _read_manifest(folder: str) -> dict:
-    """The manifest of the sweep directory ``folder``; ValueError if it is not one."""
-    path = os.path.join(folder, MANIFEST)
-    if not os.path.isfile(path):
-        raise ValueError(f"{folder!r} is not a fastq sweep directory: it has no {MANIFEST}")
-    with open(path, encoding="utf-8") as fh:
-        try:
-            manifest = json.load(fh)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path!r} is not a valid sweep manifest: {exc}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != SWEEP_FORMAT:
-        raise ValueError(f"{path!r} is not a fastq sweep manifest (no format {SWEEP_FORMAT!r})")
-    if manifest.get("version") != SWEEP_VERSION:
-        raise ValueError(
-            f"{path!r} has sweep format version {manifest.get('version')!r}; this fastq reads "
-            f"version {SWEEP_VERSION}")
-    return manifest
-
-
-def _chunk_path(folder: str, chunk: int) -> str:
-    return os.path.join(folder, CHUNKS, f"chunk-{chunk:06d}.npz")
-
-
-def _write_chunk(folder: str, chunk: int, payload: dict) -> None:
-    """Write one finished chunk: its arrays (``(chunk agents, ...)``) and its meta as JSON."""
-    arrays = dict(payload["arrays"])
-    arrays["meta"] = np.array(json.dumps(payload["meta"]))
-    _atomic_write(_chunk_path(folder, chunk), lambda fh: np.savez(fh, **arrays))
-
-
-def _read_chunk(folder: str, chunk: int) -> dict | None:
-    """The payload of a chunk file, or None if it is missing or unreadable."""
-    import warnings
-    import zipfile
-
-    path = _chunk_path(folder, chunk)
-    if not os.path.isfile(path):
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            arrays = {k: data[k] for k in data.files if k != "meta"}
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-        warnings.warn(f"ignoring unreadable chunk file {path!r} ({exc}); it will be run again",
-                      RuntimeWarning, stacklevel=3)
-        return None
-    return {"arrays": arrays, "meta": meta}
-
-
-def _fill_value(dtype: np.dtype):
-    kind = np.dtype(dtype).kind
-    return np.nan if kind in "fc" else (False if kind == "b" else 0)
-
-
-class SweepResult:
-    """What :func:`fastq.sweep` returns and :func:`fastq.load` reads back: every (cell, seed)
-    pair of a hyperparameter sweep.
-
-    Cells are the Cartesian product of the sweep's axes (:attr:`axes`, in the order given,
-    ``algo`` first, then ``env``, then the ``grid`` keys), the last axis varying fastest:
-    ``returns.reshape(*sw.shape, seeds, episodes)`` indexes by axis values.
-
-    Attributes
-    ----------
-    axes : dict of str -> list
-        The values of every axis (JSON forms: numbers, strings; schedules as their repr; an
-        environment axis as environment names).
-    cells : list of dict
-        The axis values of every cell.
-    seeds, seed_ids : (seeds,) uint64
-        Seed index ``i`` is agent ``seed_ids[i]`` of a :func:`fastq.train` run with root seed
-        ``seeds[i]``: every cell with seed index ``i`` uses the same random stream.
-    episodes : int
-    done : (cells, seeds) bool
-        Which pairs have finished (all, unless the sweep was interrupted).
-    meta : dict
-        Of the call that produced it: ``wall_time`` (s), ``compile_time`` (s, summed over
-        chunks), ``agent_steps`` (all finished chunks) and ``agent_steps_run`` (this call),
-        ``steps_per_second`` (this call's agent-steps over its wall time, less in-process compile
-        time), ``interrupted``, ``chunks``, ``chunks_done``, ``chunks_run``, ``executor``,
-        ``workers``, ``out``, ``versions``.
-    manifest : dict
-        The manifest written to ``sweep.json``.
-
-    Examples
-    --------
-    >>> import fastq
-    >>> sw = fastq.sweep("FrozenLake-4x4", grid={"alpha": [0.1, 0.5]}, seeds=4, episodes=20)
-    >>> sw.returns.shape, sw.cells
-    ((2, 4, 20), [{'alpha': 0.1}, {'alpha': 0.5}])
-    """
-
-    def __init__(self, manifest: dict, meta: dict | None = None):
-        self.manifest = manifest
-        self.axes = {name: list(values) for name, values in manifest["axes"]}
-        self.cells = [dict(cell) for cell in manifest["cells"]]
-        self.episodes = int(manifest["episodes"])
-        streams = np.array(manifest["streams"], dtype=np.uint64).reshape(-1, 2)
-        self.seeds, self.seed_ids = streams[:, 0].copy(), streams[:, 1].copy()
-        C, N = len(self.cells), len(self.seeds)
-        self.done = np.zeros((C, N), dtype=bool)
-        self.chunk_meta: list = [None] * len(manifest["chunks"])
-        self.meta = dict(meta or {})
-        self._data: dict = {}
-        self._shared: dict = {}  # group -> per-run arrays of Result.extra (not per agent)
-        self._cell_group = np.empty(C, dtype=np.int64)
-        for g, group in enumerate(manifest["groups"]):
-            self._cell_group[group["cells"]] = g
-        for name, dtype in _EPISODE_ARRAYS.items():
-            self._data[name] = np.full((C, N, self.episodes), _fill_value(dtype), dtype=dtype)
-        shapes = [tuple(manifest["groups"][g]["q_shape"]) for g in self._cell_group]
-        if len(set(shapes)) <= 1:
-            self._data["q"] = np.full((C, N, *(shapes[0] if shapes else (0, 0))), np.nan)
-        else:
-            self._data["q"] = [np.full((N, *shape), np.nan) for shape in shapes]
-
-    # ------------------------------------------------------------------ shape
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """Number of values of every axis (``()`` for a single cell)."""
-        return tuple(len(v) for v in self.axes.values())
-
-    @property
-    def n_cells(self) -> int:
-        return len(self.cells)
-
-    @property
-    def n_seeds(self) -> int:
-        return len(self.seeds)
-
-    @property
-    def complete(self) -> bool:
-        """Whether every (cell, seed) pair has finished."""
-        return bool(self.done.all())
-
-    def index(self, **values) -> int:
-        """The cell with these axis values (every axis named), e.g. ``sw.index(alpha=0.1)``.
-
-        Examples
-        --------
-        >>> import fastq
-        >>> sw = fastq.sweep("FrozenLake-4x4", grid={"alpha": [0.1, 0.5]}, seeds=2, episodes=5)
-        >>> sw.index(alpha=0.5)
-        1
-        """
-        if set(values) != set(self.axes):
-            raise ValueError(f"index() needs a value for every axis {list(self.axes)}, got {sorted(values)}")
-        for c, cell in enumerate(self.cells):
-            if all(cell[k] == v for k, v in values.items()):
-                return c
-        raise ValueError(f"no cell has the values {values}; axes: {self.axes}")
-
-    # ------------------------------------------------------------------ arrays
-    def _put(self, name: str, cells: np.ndarray, seeds: np.ndarray, values: np.ndarray) -> None:
-        values = np.asarray(values)
-        trailing = values.shape[1:]
-        current = self._data.get(name)
-        if current is None:
-            current = np.full((self.n_cells, self.n_seeds, *trailing), _fill_value(values.dtype), dtype=values.dtype)
-            self._data[name] = current
-        if isinstance(current, np.ndarray) and current.shape[2:] != trailing:
-            current = self._data[name] = [current[c] for c in range(self.n_cells)]
-        if isinstance(current, list):
-            for c in np.unique(cells):
-                rows = cells == c
-                if current[c].shape[1:] != trailing:  # this cell's shape (another environment)
-                    current[c] = np.full((self.n_seeds, *trailing), _fill_value(values.dtype), dtype=values.dtype)
-                current[c][seeds[rows]] = values[rows]
-        else:
-            current[cells, seeds] = values
-
-    def _pairs(self, chunk: int) -> tuple[np.ndarray, np.ndarray]:
-        """(cell, seed index) of every agent of a chunk, in the chunk's agent order."""
-        g, start, stop = self.manifest["chunks"][chunk]
-        agents = np.arange(start, stop)
-        cells = np.asarray(self.manifest["groups"][g]["cells"], dtype=np.int64)
-        return cells[agents // self.n_seeds], agents % self.n_seeds
-
-    def _put_chunk(self, chunk: int, payload: dict) -> None:
-        cells, seeds = self._pairs(chunk)
-        for name, values in payload["arrays"].items():
-            if name.startswith("shared."):
-                self._shared.setdefault(self.manifest["chunks"][chunk][0], {})[name[7:]] = np.asarray(values)
-                continue
-            if np.shape(values)[:1] != (cells.size,):
-                raise ValueError(f"chunk {chunk}: array {name!r} has shape {np.shape(values)}, "
-                                 f"expected {cells.size} agents first")
-            self._put(name, cells, seeds, values)
-        self.done[cells, seeds] = True
-        self.chunk_meta[chunk] = payload["meta"]
-
-    def _chunk_payload(self, chunk: int) -> dict:
-        cells, seeds = self._pairs(chunk)
-        arrays = {}
-        for name, current in self._data.items():
-            if isinstance(current, list):
-                arrays[name] = np.stack([current[c][s] for c, s in zip(cells, seeds)])
-            else:
-                arrays[name] = current[cells, seeds]
-        group = self.manifest["chunks"][chunk][0]
-        arrays.update({f"shared.{k}": v for k, v in self._shared.get(group, {}).items()})
-        return {"arrays": arrays, "meta": self.chunk_meta[chunk]}
-
-    def _stacked(self, name: str) -> np.ndarray:
-        current = self._data[name]
-        if isinstance(current, list):
-            shapes = sorted({tuple(a.shape[1:]) for a in current})
-            raise ValueError(
-                f"{name}: the cells have different shapes {shapes} (different environments); "
-                f"use sw.result(cell).{name.removeprefix('extra.')} for one cell")
-        return current
-
-    @property
-    def returns(self) -> np.ndarray:
-        """(cells, seeds, episodes) float64: undiscounted return of every episode (NaN where not run)."""
-        return self._stacked("returns")
-
-    @property
-    def lengths(self) -> np.ndarray:
-        """(cells, seeds, episodes) int32: steps of every episode (0 where not run)."""
-        return self._stacked("lengths")
-
-    @property
-    def successes(self) -> np.ndarray:
-        """(cells, seeds, episodes) bool: whether the episode ended in a goal."""
-        return self._stacked("successes")
-
-    @property
-    def q(self) -> np.ndarray:
-        """(cells, seeds, S, A) float64: final action values (every cell must have the same
-        environment size; otherwise use ``sw.result(cell).q``)."""
-        return self._stacked("q")
-
-    @property
-    def extra(self) -> dict:
-        """Algorithm-specific per-agent arrays (``Result.extra``: Double Q-learning's tables,
-        ``eval_every``'s evaluations) as ``(cells, seeds, ...)`` arrays, or lists of per-cell
-        ``(seeds, ...)`` arrays where cells differ in shape.  Per-run arrays (the episodes of the
-        evaluations) are in ``sw.result(cell).extra``."""
-        return {k.removeprefix("extra."): v for k, v in self._data.items() if k.startswith("extra.")}
-
-    def result(self, cell: int) -> Result:
-        """The :class:`Result` of one cell, its seeds as agents.
-
-        Its arrays equal those of ``fastq.train(cell's env, cell's algo, agents=seeds,
-        seed=root seed, **cell's hyperparameters)`` (with explicit ``seeds``, agent ``i`` equals
-        agent 0 of the run with ``seed=seeds[i]``).
-
-        Examples
-        --------
-        >>> import fastq
-        >>> sw = fastq.sweep("FrozenLake-4x4", grid={"alpha": [0.1, 0.5]}, seeds=3, episodes=10)
-        >>> sw.result(1).returns.shape
-        (3, 10)
-        """
-        from . import _validate
-
-        cell = _validate.integer("cell", cell, low=0, high=self.n_cells - 1)
-        if not self.done[cell].all():
-            raise ValueError(f"cell {cell} has not finished ({int(self.done[cell].sum())} of "
-                             f"{self.n_seeds} seeds done); run the sweep again with the same out to finish it")
-
-        def get(name):
-            current = self._data[name]
-            return np.array(current[cell])
-
-        group = self.manifest["groups"][int(self._cell_group[cell])]
-        args = dict(self.manifest["cell_args"][cell])
-        params = {k: np.full(self.n_seeds, v) for k, v in args.items()
-                  if isinstance(v, (int, float)) and not isinstance(v, bool)}
-        params["seed"], params["agent_ids"] = self.seeds.copy(), self.seed_ids.copy()
-        seeds = self.manifest["seeds"]
-        meta = {
-            "algo": group["algo"], "env": group["env"], "env_options": group["env_options"],
-            "seed": seeds.get("seed") if "count" in seeds else None,
-            "agents": self.n_seeds, "episodes": self.episodes, "episodes_requested": self.episodes,
-            "interrupted": False, "wall_time": float("nan"), "compile_time": 0.0,
-            "sweep_cell": cell, "cell": dict(self.cells[cell]), "train_args": args,
-            "versions": self.manifest.get("versions", {}),
-        }
-        extra = {k.removeprefix("extra."): get(k) for k in self._data if k.startswith("extra.")}
-        extra.update({k: v.copy() for k, v in self._shared.get(int(self._cell_group[cell]), {}).items()})
-        return Result(get("q"), get("returns"), get("lengths"), get("successes"),
-                      params=params, meta=meta, extra=extra)
-
-    # ------------------------------------------------------------------ statistics
-    def _window(self, last: int | None) -> int:
-        from . import _validate
-
-        if last is None:
-            return max(1, int(round(self.episodes * SUMMARY_FRACTION)))
-        return _validate.integer("last", last, low=1, high=self.episodes)
-
-    def final(self, metric: str = "return", last: int | None = None) -> np.ndarray:
-        """Per (cell, seed): the mean of ``metric`` over the last ``last`` episodes.
-
-        Parameters
-        ----------
-        metric : {"return", "length", "success"}
-        last : int, 1 <= last <= episodes, optional
-            Window (default: the last 10 % of the episodes, at least 1).
-
-        Returns
-        -------
-        (cells, seeds) float64, NaN for pairs that have not finished.
-
-        Examples
-        --------
-        >>> import fastq
-        >>> sw = fastq.sweep("FrozenLake-4x4", seeds=3, episodes=10)
-        >>> sw.final("success", last=5).shape
-        (1, 3)
-        """
-        from . import _validate
-
-        _validate.choice("metric", metric, tuple(METRICS))
-        last = self._window(last)
-        name = METRICS[metric][0]
-        out = np.full((self.n_cells, self.n_seeds), np.nan)
-        current = self._data[name]
-        for c in range(self.n_cells):
-            values = current[c][:, self.episodes - last:]
-            out[c] = values.mean(axis=1, dtype=np.float64)
-        out[~self.done] = np.nan
-        return out
-
-    def summary(self, last: int | None = None, metric: str = "return", *,
-                resamples: int = BOOTSTRAP_RESAMPLES, confidence: float = 0.95, seed: int = 0) -> list[dict]:
-        """Per cell: mean, IQM and bootstrap confidence interval of the mean of ``metric`` over
-        the last ``last`` episodes, across seeds.
-
-        Each seed contributes one number, its mean over the window (:meth:`final`); unfinished
-        seeds are left out.  The interval is a percentile bootstrap of the mean over seeds
-        (:func:`bootstrap_ci`), ``resamples`` resamples seeded with ``(seed, cell)``, so a cell's
-        interval does not depend on the other cells.
-
-        Parameters
-        ----------
-        last : int, optional
-            Window (default: the last 10 % of the episodes).
-        metric : {"return", "length", "success"}
-        resamples : int, default 10000
-        confidence : float, default 0.95
-        seed : int, default 0
-
-        Returns
-        -------
-        list of dict
-            One per cell: ``cell`` (index), the cell's axis values, ``seeds`` (finished),
-            ``mean``, ``iqm``, ``ci_low``, ``ci_high``.
-
-        Examples
-        --------
-        >>> import fastq
-        >>> sw = fastq.sweep("FrozenLake-4x4", grid={"alpha": [0.1, 0.5]}, seeds=4, episodes=20)
-        >>> row = sw.summary(last=10)[1]
-        >>> sorted(row)
-        ['alpha', 'cell', 'ci_high', 'ci_low', 'iqm', 'mean', 'seeds']
-        """
-        values = self.final(metric, last)
-        rows = []
-        for c in range(self.n_cells):
-            x = values[c][self.done[c]]
-            low, high = bootstrap_ci(x, resamples=resamples, confidence=confidence, seed=[seed, c])
-            rows.append({
-                "cell": c, **self.cells[c], "seeds": int(x.size),
-                "mean": float(x.mean()) if x.size else float("nan"),
-                "iqm": interquartile_mean(x), "ci_low": low, "ci_high": high,
-            })
-        return rows
-
-    def best(self, metric: str = "return", last: int | None = None) -> dict:
-        """The summary row (see :meth:`summary`) of the cell with the best mean ``metric``:
-        highest return or success rate, lowest episode length.  Ties go to the first cell.
-
-        Examples
-        --------
-        >>> import fastq
-        >>> sw = fastq.sweep("FrozenLake-4x4", grid={"alpha": [0.1, 0.5]}, seeds=4, episodes=20)
-        >>> sw.best("return", last=10)["cell"] in (0, 1)
-        True
-        """
-        rows = self.summary(last, metric, resamples=BOOTSTRAP_RESAMPLES)
-        means = np.array([row["mean"] for row in rows])
-        if np.isnan(means).all():
-            raise ValueError("best(): no cell has finished seeds")
-        sign = 1.0 if METRICS[metric][1] else -1.0
-        return rows[int(np.nanargmax(sign * means))]
-
-    def to_pandas(self, last: int | None = None):
-        """A tidy table: one row per finished (cell, seed) pair.
-
-        Columns: ``cell``, one per axis, ``seed`` (the seed index), and the means of ``return``,
-        ``length`` and ``success`` over the last ``last`` episodes (default 10 %; the window is in
-        ``df.attrs["last"]``).  Needs pandas (``pip install 'fastq-rl[pandas]'``).
-
-        Examples
-        --------
-        >>> import fastq
-        >>> sw = fastq.sweep("FrozenLake-4x4", grid={"alpha": [0.1, 0.5]}, seeds=3, episodes=10)
-        >>> list(sw.to_pandas().columns)
-        ['cell', 'alpha', 'seed', 'return', 'length', 'success']
-        """
-        try:
-            import pandas as pd
-        except ImportError:  # pragma: no cover - pandas is part of the test extras
-            raise ImportError("to_pandas() needs pandas: pip install 'fastq-rl[pandas]'") from None
-        window = self._window(last)
-        finals = {metric: self.final(metric, window) for metric in METRICS}
-        cells, seeds = np.nonzero(self.done)
-        columns = {"cell": cells}
-        for axis in self.axes:
-            columns[axis] = [self.cells[c][axis] for c in cells]
-        columns["seed"] = seeds
-        for metric, values in finals.items():
-            columns[metric] = values[cells, seeds]
-        df = pd.DataFrame(columns)
-        df.attrs["last"] = window
-        return df
-
-    # ------------------------------------------------------------------ persistence
-    def save(self, folder: str | os.PathLike) -> None:
-        """Write the sweep to a directory (manifest plus one npz per finished chunk), as
-        ``sweep(..., out=folder)`` does; :func:`fastq.load` reads it back.
-
-        A directory that holds a different sweep is refused.
-        """
-        folder = os.fspath(folder)
-        os.makedirs(os.path.join(folder, CHUNKS), exist_ok=True)
-        if os.path.isfile(os.path.join(folder, MANIFEST)):
-            stored = _read_manifest(folder)
-            if stored["config"] != self.manifest["config"]:
-                raise ValueError(f"{folder!r} holds a different sweep; choose another directory")
-        _write_manifest(folder, self.manifest)
-        for chunk in range(len(self.chunk_meta)):
-            cells, seeds = self._pairs(chunk)
-            if self.chunk_meta[chunk] is not None and self.done[cells, seeds].all():
-                _write_chunk(folder, chunk, self._chunk_payload(chunk))
-
-    @classmethod
-    def load(cls, folder: str | os.PathLike) -> "SweepResult":
-        """Read a sweep directory; chunks that have not finished stay NaN / 0 and ``done`` False."""
-        folder = os.fspath(folder)
-        manifest = _read_manifest(folder)
-        sw = cls(manifest, meta={"out": folder})
-        for chunk, (g, start, stop) in enumerate(manifest["chunks"]):
-            payload = _read_chunk(folder, chunk)
-            if payload is None:
-                continue
-            where = payload["meta"].get("range")
-            if where != [g, start, stop]:
-                raise ValueError(f"{_chunk_path(folder, chunk)!r} holds agents {where}, but the "
-                                 f"manifest puts chunk {chunk} at {[g, start, stop]}")
-            sw._put_chunk(chunk, payload)
-        done = [m for m in sw.chunk_meta if m is not None]
-        sw.meta.update({
-            "chunks": len(sw.chunk_meta), "chunks_done": len(done),
-            "agent_steps": int(sum(m.get("agent_steps", 0) for m in done)),
-            "interrupted": False, "versions": manifest.get("versions", {}),
-        })
-        return sw
-
-    def __repr__(self) -> str:
-        axes = " x ".join(f"{k} {len(v)}" for k, v in self.axes.items()) or "1"
-        return (f"SweepResult({self.manifest['env_label']}, cells={self.n_cells} ({axes}), "
-                f"seeds={self.n_seeds}, episodes={self.episodes}, done={self.done.mean():.0%})")
-
-
-def load(path: str | os.PathLike):
-    """Read what fastq wrote: a sweep directory (:class:`SweepResult`) or a result file
-    (:class:`Result`, ``.npz``).
-
-    Examples
-    --------
-    >>> import fastq, tempfile
-    >>> folder = tempfile.mkdtemp()
-    >>> sw = fastq.sweep("FrozenLake-4x4", seeds=2, episodes=5, out=folder)
-    >>> bool((fastq.load(folder).returns == sw.returns).all())
-    True
-    """
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        return SweepResult.load(path)
-    return Result.load(path)
+__all__ = ["Params", "RUN_EXTRAS", "Result", "SCHEDULED", "SUMMARY_FRACTION"]

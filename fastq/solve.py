@@ -57,8 +57,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate
-from .mdp import TabularMDP, as_mdp
+from . import _deprecation, _validate
+from ._validate import ArgumentError, ArgumentTypeError
+from .envs import as_mdp
+from .mdp import TabularMDP
 
 #: policy_evaluation solves dense linear systems for models with at most this many states and
 #: iterates the Bellman operator above it.
@@ -115,7 +117,8 @@ class Solution:
     gamma: float
 
 
-def value_iteration(env, gamma: float = 0.99, tol: float = 1e-10, max_iter: int = 100_000) -> Solution:
+@_deprecation.keyword_only("gamma", "tol", "max_iter")
+def value_iteration(env, *, gamma: float = 0.99, tol: float = 1e-10, max_iter: int = 100_000) -> Solution:
     """Optimal values and a greedy policy by value iteration.
 
     Parameters
@@ -191,7 +194,8 @@ def value_iteration(env, gamma: float = 0.99, tol: float = 1e-10, max_iter: int 
                     converged=converged, gamma=gamma)
 
 
-def policy_evaluation(env, policy, gamma: float = 0.99) -> np.ndarray:
+@_deprecation.keyword_only("gamma")
+def policy_evaluation(env, policy, *, gamma: float = 0.99) -> np.ndarray:
     """Exact state values of deterministic or stochastic policies.
 
     Parameters
@@ -282,8 +286,8 @@ def policy_evaluation(env, policy, gamma: float = 0.99) -> np.ndarray:
         outcomes = A * K
     else:
         if arr.dtype.kind == "f":
-            raise TypeError(
-                f"policy must be an array of integer actions, got dtype {arr.dtype} with shape "
+            raise ArgumentTypeError(
+                "policy", f"policy must be an array of integer actions, got dtype {arr.dtype} with shape "
                 f"{arr.shape}; action probabilities need shape ({S}, {A}) or (agents, {S}, {A})"
             )
         policies, single = _validate.policy("policy", policy, S, A)
@@ -313,8 +317,8 @@ def _stochastic_policy(name: str, arr: np.ndarray, mdp: TabularMDP) -> tuple[np.
     if not np.isfinite(probs).all() or (probs < 0).any():
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(probs) | (probs < 0))[0])
         at = where[1:] if arr.ndim == 2 else where
-        raise ValueError(
-            f"{name} must hold probabilities (finite, >= 0), got {probs[where].item()!r} at index {at}"
+        raise ArgumentError(
+            name, f"{name} must hold probabilities (finite, >= 0), got {probs[where].item()!r} at index {at}"
         )
     live = ~mdp.terminal
     sums = probs.sum(axis=2)
@@ -322,8 +326,8 @@ def _stochastic_policy(name: str, arr: np.ndarray, mdp: TabularMDP) -> tuple[np.
     if off.any():
         agent, s = (int(i) for i in np.argwhere(off)[0])
         at = s if arr.ndim == 2 else (agent, s)
-        raise ValueError(
-            f"{name}: the action probabilities of every non-terminal state must sum to 1 within "
+        raise ArgumentError(
+            name, f"{name}: the action probabilities of every non-terminal state must sum to 1 within "
             f"{POLICY_SUM_TOL:g}, got {sums[agent, s].item()!r} for state {at}"
         )
     if not mdp.all_allowed:
@@ -331,8 +335,8 @@ def _stochastic_policy(name: str, arr: np.ndarray, mdp: TabularMDP) -> tuple[np.
         if banned.any():
             agent, s, a = (int(i) for i in np.argwhere(banned)[0])
             at = (s, a) if arr.ndim == 2 else (agent, s, a)
-            raise ValueError(
-                f"{name} gives probability {probs[agent, s, a].item()!r} to action {a} in state {s} "
+            raise ArgumentError(
+                name, f"{name} gives probability {probs[agent, s, a].item()!r} to action {a} in state {s} "
                 f"(index {at}), which the model does not allow there; allowed actions: "
                 f"{np.flatnonzero(mdp.allowed[s]).tolist()}"
             )
@@ -347,8 +351,8 @@ def _check_allowed_actions(mdp: TabularMDP, policies: np.ndarray) -> None:
     banned = ~mdp.allowed[np.arange(mdp.n_states), policies] & ~mdp.terminal
     if banned.any():
         agent, s = (int(i) for i in np.argwhere(banned)[0])
-        raise ValueError(
-            f"policy takes action {int(policies[agent, s])} in state {s} (policy {agent}), which the "
+        raise ArgumentError(
+            "policy", f"policy takes action {int(policies[agent, s])} in state {s} (policy {agent}), which the "
             f"model does not allow there; allowed actions: {np.flatnonzero(mdp.allowed[s]).tolist()}"
         )
 
@@ -481,7 +485,8 @@ def _reaches(next_state, live, targets):
         reach = grown
 
 
-def greedy_metrics(env, q, gamma) -> tuple[np.ndarray, np.ndarray]:
+@_deprecation.keyword_only("gamma")
+def greedy_metrics(env, q, *, gamma) -> tuple[np.ndarray, np.ndarray]:
     """Exact value and success probability of the greedy policies of a batch of Q-tables.
 
     Parameters
@@ -510,7 +515,7 @@ def greedy_metrics(env, q, gamma) -> tuple[np.ndarray, np.ndarray]:
     >>> import fastq
     >>> env = fastq.make("FrozenLake-4x4")
     >>> q = fastq.value_iteration(env, gamma=0.99).q[None]
-    >>> value, success = greedy_metrics(env, q, 0.99)
+    >>> value, success = greedy_metrics(env, q, gamma=0.99)
     >>> round(float(value[0]), 4), round(float(success[0]), 4)
     (0.542, 0.8235)
     """
@@ -518,7 +523,7 @@ def greedy_metrics(env, q, gamma) -> tuple[np.ndarray, np.ndarray]:
     q = np.asarray(q)
     S, A, K = mdp.shape
     if q.ndim != 3 or q.shape[1:] != (S, A):
-        raise ValueError(f"q must have shape (agents, {S}, {A}), got {q.shape}")
+        raise ArgumentError("q", f"q must have shape (agents, {S}, {A}), got {q.shape}")
     agents = q.shape[0]
     gammas = np.broadcast_to(np.asarray(gamma, dtype=np.float64), (agents,))
     policies = np.argmax(q, axis=2)

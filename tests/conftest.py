@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import fastq
-from fastq.mdp import as_mdp
+from fastq.envs import as_mdp
 
 
 def check_q_bounds(env, res) -> None:
@@ -88,6 +88,30 @@ def _q_stays_bounded():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(fastq, "train", checked_train)
         yield
+
+
+# Markers (registered in pyproject.toml).  Every test that starts processes (``subprocess``) or a
+# Dask cluster (``dask``) is also ``slow``, so ``python -m pytest -m "not slow"`` is the fast suite.
+# The files of the kernel layer (tests/kernels/, test_dtype.py) and the slow tests in files this
+# layer does not own are marked here by path; the other test files mark their own tests.
+_SLOW_FILES = ("tests/kernels/", "tests/test_dtype.py")
+_SLOW_TESTS = ("docs/backend.md::backend.md", "tests/test_train.py::test_warmup_compiles_the_kernel",
+               "fastq/_train.py::fastq._train.warmup")
+_SUBPROCESS_TESTS = (
+    "tests/test_train.py::test_thread_count_does_not_change_results_across_processes",
+    "tests/test_parallel.py::test_a_read_only_install_with_fastq_cache_warns_and_compiles",
+    "tests/test_train_validation.py::test_invalid_calls_compile_nothing",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        node = item.nodeid
+        if node.startswith(_SUBPROCESS_TESTS):
+            item.add_marker(pytest.mark.subprocess)
+        if (node.startswith(_SLOW_FILES) or node.startswith(_SLOW_TESTS)
+                or item.get_closest_marker("subprocess") or item.get_closest_marker("dask")):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

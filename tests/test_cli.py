@@ -11,29 +11,19 @@ import signal
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import fastq
-from fastq import cli
+from fastq import cli, report
+from helpers import is_png, summary_fields
 from fastq.envs import FROZEN_LAKE_4x4
 
 from fastq import _train as train_module
 from fastq import _sweep as sweep_module
 
 SMALL = ["FrozenLake-4x4", "--agents", "8", "--episodes", "20"]
-
-
-def summary_fields(text: str) -> dict[str, str]:
-    """``label  value`` lines of the printed summary -> {label: value}."""
-    fields = {}
-    for line in text.splitlines():
-        parts = re.split(r"\s{2,}", line.strip(), maxsplit=1)
-        if len(parts) == 2:
-            fields[parts[0]] = parts[1]
-    return fields
 
 
 def expected_fields(res: fastq.Result) -> dict[str, str]:
@@ -123,7 +113,7 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
 
     monkeypatch.setattr(cli, "train", spy)
     assert cli.main(["train", *SMALL, "--backend", "numpy"]) == 0
-    monkeypatch.setattr(cli, "_isatty", lambda stream: True)
+    monkeypatch.setattr(cli, "isatty", lambda stream: True)
     assert cli.main(["train", *SMALL, "--backend", "numpy"]) == 0
     has_tqdm = importlib.util.find_spec("tqdm") is not None
     assert calls == [False, has_tqdm]
@@ -227,20 +217,13 @@ def test_help_and_version_exit_0(capsys):
     assert capsys.readouterr().out.strip() == f"fastq {fastq.__version__}"
 
 
-def test_format_rate():
-    assert cli.format_rate(123_449_999.0) == "123.4 M"
-    assert cli.format_rate(2.5e9) == "2.5 G"
-    assert cli.format_rate(999.0) == "999.0"
-    assert cli.format_rate(float("nan")) == "n/a"
-
-
 # ---------------------------------------------------------------------- show --solve, solve
 def test_show_solve_prints_the_optimal_policy_and_values(capsys):
     assert cli.main(["show", "CliffWalking", "--solve", "--gamma", "1"]) == 0
     out = capsys.readouterr().out
     env = fastq.make("CliffWalking")
     solution = fastq.value_iteration(env, gamma=1.0)
-    assert cli.format_solution(env, solution) in out
+    assert report.format_solution(env, solution) in out
     lines = out.splitlines()
     first = lines.index("optimal policy (value iteration, gamma 1)") + 1
     assert lines[first:first + 4] == env.render(solution.policy).splitlines()
@@ -255,10 +238,6 @@ def test_solve_prints_the_numbers_of_value_iteration(capsys):
     assert fields["gamma"] == "0.9" and fields["converged"] == "yes"
     assert fields["iterations"] == f"{solution.iterations:,}"
     assert float(fields["start value"]) == pytest.approx(solution.v[0], rel=1e-5)
-
-
-def is_png(path) -> bool:
-    return Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_plots_from_the_command_line(tmp_path, capsys):
@@ -292,6 +271,7 @@ def write_config(tmp_path, text=CONFIG, name="sweep.toml") -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_sweep_prints_the_summary_of_fastq_sweep(tmp_path, capsys):
     out = tmp_path / "out"
     argv = ["sweep", write_config(tmp_path), "--out", str(out), "--plot", str(tmp_path / "s.png")]
@@ -299,7 +279,7 @@ def test_sweep_prints_the_summary_of_fastq_sweep(tmp_path, capsys):
     text = capsys.readouterr().out
     sw = fastq.sweep("CliffWalking", algo=["q_learning", "sarsa"], grid={"alpha": [0.1, 0.5]},
                      gamma=1.0, episodes=30, seeds=5, seed=2, progress=False)
-    assert cli.format_sweep_summary(sw, last=10).splitlines()[1:] == text.splitlines()[1:-1]
+    assert report.format_sweep_summary(sw, last=10).splitlines()[1:] == text.splitlines()[1:-1]
     assert text.splitlines()[0].startswith("CliffWalking: 4 cells x 5 seeds x 30 episodes")
     assert "return over the last 10 episodes" in text and "best: cell" in text
     loaded = fastq.load(out)
@@ -393,21 +373,7 @@ def test_interrupted_sweep_exits_130_and_keeps_the_chunks(tmp_path, monkeypatch,
 
 # ---------------------------------------------------------------------- real processes
 # They load the session's compiled kernels through the worker_env fixture (tests/conftest.py).
-def test_python_m_fastq_trains(worker_env):
-    proc = subprocess.run(
-        [sys.executable, "-m", "fastq", "train", "FrozenLake-4x4", "--agents", "4", "--episodes", "10"],
-        capture_output=True, text=True, timeout=300, env=worker_env,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "agent-steps" in proc.stdout
-    fields = summary_fields(proc.stdout)
-    assert fields["agents x episodes"] == "4 x 10"
-    # A fresh process compiles the kernel and reports it apart from the training time
-    # (unless FASTQ_CACHE=1 loaded it from the cache, which takes well under a second).
-    assert fields["compile time"].endswith("(not counted below)")
-    assert "Traceback" not in proc.stderr
-
-
+@pytest.mark.subprocess
 def test_console_script_error_exits_2_without_traceback():
     script = os.path.join(os.path.dirname(sys.executable), "fastq")
     command = [script] if os.path.isfile(script) else [sys.executable, "-m", "fastq"]
@@ -418,6 +384,7 @@ def test_console_script_error_exits_2_without_traceback():
     assert "unknown environment 'NoSuchLake'" in proc.stderr
 
 
+@pytest.mark.subprocess
 def test_real_sigint_keeps_the_finished_episodes(worker_env):
     # A real Ctrl-C (SIGINT) to a long run in a fresh process: after loading the compiled kernel
     # (about a second from the cache), training runs block by block; the signal stops it after
@@ -440,6 +407,7 @@ def test_real_sigint_keeps_the_finished_episodes(worker_env):
     assert int(fields["agent-steps"].replace(",", "")) >= 256 * done
 
 
+@pytest.mark.slow
 def test_train_passes_the_learner_options_and_prints_the_exact_evaluation(capsys):
     code = cli.main(["train", "FrozenLake-4x4", "--algo", "dyna_q", "--planning-steps", "2", "--agents", "3",
                  "--episodes", "20", "--eval-every", "10", "--exploration", "softmax", "--temperature", "0.5"])
@@ -456,3 +424,13 @@ def test_train_refuses_planning_steps_for_other_algorithms(capsys):
     assert cli.main(["train", "FrozenLake-4x4", "--planning-steps", "2", "--agents", "1", "--episodes", "1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("fastq: error: planning_steps applies to algo='dyna_q' only")
+
+
+@pytest.mark.parametrize("name, home", [
+    ("format_summary", "report"), ("format_sweep_summary", "report"), ("format_solution", "report"),
+    ("format_rate", "report"), ("read_config", "config"), ("config_error", "config"), ("ConfigError", "config"),
+])
+def test_names_that_moved_still_work_with_a_warning(name, home):
+    with pytest.warns(DeprecationWarning, match=f"fastq.cli.{name} is deprecated .* use fastq.{home}.{name}"):
+        value = getattr(cli, name)
+    assert value is getattr(importlib.import_module(f"fastq.{home}"), name)

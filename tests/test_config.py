@@ -1,96 +1,80 @@
-"""The compile cache (fastq._config): on by default, loaded by later processes, never a failure.
+"""fastq.config: a TOML file read into fastq.sweep's arguments; errors name the key and line."""
 
-Every test runs fresh interpreters (the cache matters across processes), each with its own
-cache directory, so they neither see nor disturb the suite's session cache.
-"""
-
-import errno
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+import textwrap
 
 import pytest
 
 import fastq
+from fastq import config
+from fastq._validate import ArgumentError
 
-SCRIPT = """
-import json, sys, warnings
-{prelude}
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    import fastq
-    from fastq.kernels.learners import _KERNELS
-    res = fastq.train("FrozenLake-4x4", agents=3, episodes=4, seed=1)
-    res = fastq.train("FrozenLake-4x4", agents=3, episodes=4, seed=1)
-(kernel,) = _KERNELS.values()
-print(json.dumps({{"lengths": res.lengths.tolist(), "hits": sum(kernel.stats.cache_hits.values()),
-                  "misses": sum(kernel.stats.cache_misses.values()), "cache": fastq._config.CACHE,
-                  "warnings": [str(w.message) for w in caught if "compile cache" in str(w.message)]}}))
-"""
-EXPECTED = fastq.train("FrozenLake-4x4", agents=3, episodes=4, seed=1).lengths.tolist()
+TEXT = textwrap.dedent("""\
+    # a sweep
+    env = "CliffWalking"
+    algo = ["q_learning", "sarsa"]
+    episodes = 30
+    seeds = 5
+    last = 10
 
+    [grid]
+    alpha = [0.1, 0.5]
+    epsilon = [0.1, { linear = { start = 1.0, end = 0.05, episodes = 20 } }]
 
-def run(cache_dir: Path, prelude: str = "", **env) -> dict:
-    environ = {k: v for k, v in os.environ.items() if k not in ("FASTQ_CACHE", "NUMBA_CACHE_DIR")}
-    environ.update(NUMBA_CACHE_DIR=str(cache_dir), **env)
-    out = subprocess.run([sys.executable, "-c", SCRIPT.format(prelude=prelude)], env=environ,
-                         capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    report = json.loads(out.stdout.strip().splitlines()[-1])
-    assert report["lengths"] == EXPECTED  # whatever happened to the cache, the same numbers
-    return report
+    [params]
+    gamma = 1.0
+""")
 
 
-def cache_files(cache_dir: Path) -> list[Path]:
-    return [p for p in cache_dir.rglob("*") if p.suffix in (".nbi", ".nbc")]
+def write(tmp_path, text=TEXT):
+    path = tmp_path / "sweep.toml"
+    path.write_text(text)
+    return str(path)
 
 
-def test_on_by_default_loaded_by_a_later_process_and_never_failed_by_a_corrupt_file(tmp_path):
-    first = run(tmp_path)
-    assert first["cache"] and first["misses"] == 1 and first["hits"] == 0 and not first["warnings"]
-    assert cache_files(tmp_path)
-    second = run(tmp_path)
-    assert second["hits"] == 1 and second["misses"] == 0  # loaded, not compiled
-    # Corrupt every cache file: the index and the kernels, one truncated, the others garbage.
-    for n, path in enumerate(cache_files(tmp_path)):
-        path.write_bytes(path.read_bytes()[:7] if n == 0 else b"\x80not a pickle")
-    third = run(tmp_path)
-    assert third["misses"] == 1 and len(third["warnings"]) == 1  # compiled, warned once
-    fourth = run(tmp_path)
-    assert fourth["hits"] == 1 and not fourth["warnings"]  # the cache was written afresh
+def test_read_config_gives_sweeps_arguments(tmp_path):
+    read = config.read_config(write(tmp_path))
+    assert read["sweep"] == {
+        "env": "CliffWalking", "algo": ["q_learning", "sarsa"], "episodes": 30, "seeds": 5,
+        "grid": {"alpha": [0.1, 0.5], "epsilon": [0.1, fastq.linear(1.0, 0.05, 20)]}, "gamma": 1.0}
+    assert read["options"] == {"last": 10} and read["text"] == TEXT
 
 
-def test_fastq_cache_0_turns_it_off(tmp_path):
-    report = run(tmp_path, FASTQ_CACHE="0")
-    assert not report["cache"] and report["misses"] == 1 and not cache_files(tmp_path)
+def test_a_custom_map_becomes_a_grid_world(tmp_path):
+    text = TEXT.replace('env = "CliffWalking"', 'env = { rows = ["S.G"], slip = 0.1, name = "tiny" }')
+    env = config.read_config(write(tmp_path, text))["sweep"]["env"]
+    assert env == fastq.GridWorld(["S.G"], slip=0.1, name="tiny")
 
 
-def test_no_writable_location_warns_once_and_compiles(tmp_path):
-    # A read-only install with no writable cache directory anywhere: numba finds no location.
-    prelude = "import numba.core.caching as caching; caching.CacheImpl._locator_classes = []"
-    report = run(tmp_path, prelude)
-    assert report["misses"] == 1 and len(report["warnings"]) == 1 and "writable" in report["warnings"][0]
+@pytest.mark.parametrize("edit, key, message", [
+    (("seeds = 5", "seeds = 5\nsneed = 3"), "sneed", "sweep.toml, line 6: sneed: unknown key 'sneed'"),
+    (("alpha = [0.1, 0.5]", "alpha = 0.1"), "grid.alpha", "line 9: grid.alpha: grid values must be a list"),
+    (("gamma = 1.0", "gamma = { cosine = 1 }"), "params.gamma", "line 13: params.gamma: a table value must be"),
+    (("episodes = 30", "episodes = 'many'"), "episodes", "line 4: episodes: episodes must be an integer"),
+    (("last = 10", "last = 0"), "last", "line 6: last: last must be a positive integer"),
+    (('env = "CliffWalking"\n', ""), None, "sweep.toml: the key 'env' is missing"),
+])
+def test_errors_name_the_key_and_its_line(tmp_path, edit, key, message):
+    with pytest.raises(config.ConfigError) as info:
+        config.read_config(write(tmp_path, TEXT.replace(*edit)))
+    assert message in str(info.value)
+    assert info.value.key == key == info.value.argument
 
 
-def test_a_full_disk_warns_once_and_runs(tmp_path):
-    prelude = (
-        "import errno, numba.core.caching as caching\n"
-        "def full(*args): raise OSError(errno.ENOSPC, 'No space left on device')\n"
-        "caching.IndexDataCacheFile._save_data = full\n"
-    )
-    report = run(tmp_path, prelude)
-    assert report["misses"] == 1 and len(report["warnings"]) == 1
-    assert os.strerror(errno.ENOSPC) in report["warnings"][0]
-    assert not [p for p in cache_files(tmp_path) if p.suffix == ".nbc"]
+def test_unreadable_files(tmp_path):
+    with pytest.raises(config.ConfigError, match="cannot read"):
+        config.read_config(str(tmp_path / "missing.toml"))
+    with pytest.raises(config.ConfigError, match="invalid TOML"):
+        config.read_config(write(tmp_path, "env = "))
 
 
-def test_the_kernel_fingerprint_covers_every_inlined_module():
-    # A change to any module inlined into the kernels must change the cache key.
-    from fastq import _config
-
-    package = Path(fastq.__file__).parent
-    names = {p.name for p in (package / "kernels").glob("*.py")}
-    assert {"learners.py", "policy.py", "rng.py", "_llvm.py"} <= names
-    assert len(_config.KERNEL_FINGERPRINT) == 16 and _config.KERNEL_FINGERPRINT == _config._fingerprint()
+@pytest.mark.parametrize("argument, where", [
+    ("alpha", "line 9: grid.alpha: "), ("gamma", "line 13: params.gamma: "), ("episodes", "line 4: episodes: "),
+    ("name", "line 2: env: "),  # fastq.make's argument is the file's env
+    ("nowhere", None), (None, None),
+])
+def test_config_error_reads_the_errors_argument_not_its_message(argument, where):
+    exc = ArgumentError(argument, "gamma alpha episodes: a message naming other settings")
+    text = config.config_error("sweep.toml", TEXT, exc)
+    expected = f"sweep.toml, {where}" if where else "sweep.toml: "
+    assert text == expected + str(exc)
+    assert config.config_error("sweep.toml", TEXT, ValueError("no argument")) == "sweep.toml: no argument"

@@ -8,6 +8,7 @@ import pytest
 
 import fastq
 from fastq import TabularMDP, core, rng
+from helpers import chain
 from fastq.kernels import rollouts as kernels
 from fastq.reference import rollouts as reference
 
@@ -48,10 +49,10 @@ def run_q_learning(mdp, n, episodes, seed, epsilon, alpha, gamma, tie_break="ran
         idx = np.flatnonzero(active)  # streams with episodes left; the others are left alone
         sub = rng_state[idx]  # a copy: written back below
         s = states[idx]
-        a = core.epsilon_greedy_batch(mdp, q[idx], s, epsilon[idx], sub, tie_break=tie_break, backend=backend)
-        s2, r, term, trunc = core.step_batch(mdp, s, a, sub, backend=backend)
+        a = core.epsilon_greedy_batch(mdp, sub, q[idx], s, epsilon[idx], tie_break=tie_break, backend=backend)
+        s2, r, term, trunc = core.step_batch(mdp, sub, s, a, backend=backend)
         q_sub = q[idx]
-        core.q_update_batch(mdp, q_sub, s, a, r, s2, term, alpha[idx], gamma[idx], backend=backend)
+        core.q_update_batch(mdp, q_sub, s, a, r, s2, term, alpha=alpha[idx], gamma=gamma[idx], backend=backend)
         q[idx] = q_sub
         total[idx] += r
         ended = term | trunc
@@ -70,12 +71,12 @@ def run_q_learning(mdp, n, episodes, seed, epsilon, alpha, gamma, tie_break="ran
 
 # ---------------------------------------------------------------------------- stable names
 SIGNATURES = {
-    "make_rng_state": "(seed, n: 'int', *, agent_ids=None) -> 'np.ndarray'",
-    "reset_batch": "(mdp, rng_state, mask=None, states=None, *, backend: 'str' = 'numba') -> 'np.ndarray'",
-    "step_batch": "(mdp, states, actions, rng_state, *, backend: 'str' = 'numba')",
-    "epsilon_greedy_batch": "(mdp, q, states, epsilon, rng_state, *, tie_break: 'str' = 'random', "
+    "make_rng_state": "(seed, agents: 'int', *, agent_ids=None) -> 'np.ndarray'",
+    "reset_batch": "(env, rng_state, mask=None, states=None, *, backend: 'str' = 'numba') -> 'np.ndarray'",
+    "step_batch": "(env, rng_state, states, actions, *, backend: 'str' = 'numba')",
+    "epsilon_greedy_batch": "(env, rng_state, q, states, epsilon, *, tie_break: 'str' = 'random', "
                             "backend: 'str' = 'numba') -> 'np.ndarray'",
-    "q_update_batch": "(mdp, q, states, actions, rewards, next_states, terminated, alpha, gamma, *, "
+    "q_update_batch": "(env, q, states, actions, rewards, next_states, terminated, *, alpha, gamma, "
                       "backend: 'str' = 'numba') -> 'None'",
 }
 KERNEL_SIGNATURES = {
@@ -149,21 +150,13 @@ def test_step_draws_the_transition_slot_and_advances(backend):
         if not nonterminal.all():
             break
         a = np.array([1, 2, 1])
-        s2, r, term, trunc = core.step_batch(mdp, s, a, state, backend=backend)
+        s2, r, term, trunc = core.step_batch(mdp, state, s, a, backend=backend)
         for i in range(3):
             u = rng.uniform(rng.draw(5, i, rng.draw_index(0, t, rng.SLOT_TRANSITION)))
             k = int((u >= mdp.cum_prob[s[i], a[i], :-1]).sum())
             assert s2[i] == mdp.next_state[s[i], a[i], k] and r[i] == mdp.reward[s[i], a[i], k]
         assert (state[:, core.STEP] == t + 1).all()
         s = s2
-
-
-def chain(max_steps):
-    """0 -> 1 -> 2 (terminal) with action 0; action 1 stays put.  Reward 1 for each move."""
-    return TabularMDP(
-        next_state=[[[1], [0]], [[2], [1]], [[2], [2]]], prob=np.ones((3, 2, 1)),
-        reward=[[[1.0], [0.0]], [[1.0], [0.0]], [[0.0], [0.0]]],
-        terminal=[False, False, True], goal=[False, False, True], start=[1.0, 0.0, 0.0], max_steps=max_steps)
 
 
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
@@ -173,21 +166,21 @@ def test_termination_truncation_and_both(backend):
     mdp = chain(max_steps=2)
     state = core.make_rng_state(0, 3)
     s = core.reset_batch(mdp, state, backend=backend)
-    s, r, term, trunc = core.step_batch(mdp, s, [0, 1, 0], state, backend=backend)
+    s, r, term, trunc = core.step_batch(mdp, state, s, [0, 1, 0], backend=backend)
     assert s.tolist() == [1, 0, 1] and r.tolist() == [1.0, 0.0, 1.0]
     assert not term.any() and not trunc.any()
-    s, r, term, trunc = core.step_batch(mdp, s, [0, 1, 1], state, backend=backend)
+    s, r, term, trunc = core.step_batch(mdp, state, s, [0, 1, 1], backend=backend)
     assert s.tolist() == [2, 0, 1]
     assert term.tolist() == [True, False, False] and trunc.tolist() == [False, True, True]
     with pytest.raises(ValueError, match="the episode of stream 0 is over|must not be terminal"):
-        core.step_batch(mdp, s, [0, 0, 0], state, backend=backend)
+        core.step_batch(mdp, state, s, [0, 0, 0], backend=backend)
     core.reset_batch(mdp, state, backend=backend)
     assert state[:, core.EPISODE].tolist() == [1, 1, 1]
 
 
 # ---------------------------------------------------------------------------- fastq.train, bit for bit
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
-@pytest.mark.parametrize("env", ["FrozenLake-8x8", "masked-noisy"])
+@pytest.mark.parametrize("env", ["FrozenLake-8x8", pytest.param("masked-noisy", marks=pytest.mark.slow)])
 def test_primitives_reproduce_train_bit_for_bit(env, backend):
     mdp = small_mdp(noise=True, mask=True) if env == "masked-noisy" else fastq.make(env).mdp
     n, episodes = 12, 25
@@ -227,11 +220,11 @@ def test_backends_agree_on_every_primitive(mask):
         trace = []
         s = core.reset_batch(mdp, state, backend=backend)
         for _ in range(30):
-            a = core.epsilon_greedy_batch(mdp, q, s, 0.3, state, backend=backend)
-            a_shared = core.epsilon_greedy_batch(mdp, shared, s, 0.3, state, tie_break="first", backend=backend)
-            s2, r, term, trunc = core.step_batch(mdp, s, a, state, backend=backend)
-            core.q_update_batch(mdp, q, s, a, r, s2, term, 0.5, 0.9, backend=backend)
-            core.q_update_batch(mdp, shared, s, a, r, s2, term, 0.5, 0.9, backend=backend)
+            a = core.epsilon_greedy_batch(mdp, state, q, s, 0.3, backend=backend)
+            a_shared = core.epsilon_greedy_batch(mdp, state, shared, s, 0.3, tie_break="first", backend=backend)
+            s2, r, term, trunc = core.step_batch(mdp, state, s, a, backend=backend)
+            core.q_update_batch(mdp, q, s, a, r, s2, term, alpha=0.5, gamma=0.9, backend=backend)
+            core.q_update_batch(mdp, shared, s, a, r, s2, term, alpha=0.5, gamma=0.9, backend=backend)
             trace.append((a, a_shared, s2, r, term, trunc))
             s = core.reset_batch(mdp, state, mask=term | trunc, states=s2, backend=backend)
         out[backend] = (trace, q, shared, state)
@@ -276,7 +269,7 @@ def test_shared_table_updates_in_stream_order():
     mdp = chain(max_steps=5)
     for backend in ("numba", "numpy"):
         q = np.zeros((1, 3, 2))
-        core.q_update_batch(mdp, q, [0, 0], [0, 0], [1.0, 1.0], [1, 1], [False, False], 0.5, 1.0, backend=backend)
+        core.q_update_batch(mdp, q, [0, 0], [0, 0], [1.0, 1.0], [1, 1], [False, False], alpha=0.5, gamma=1.0, backend=backend)
         assert q[0, 0, 0] == 0.75  # 0 -> 0.5 -> 0.5 + 0.5 * (1 - 0.5)
 
 
@@ -286,7 +279,7 @@ def test_noise_follows_the_learners_draw():
     n = 4000
     state = core.make_rng_state(8, n)
     core.reset_batch(mdp, state)
-    _, r, _, _ = core.step_batch(mdp, np.full(n, s_pair), np.full(n, a_pair), state)
+    _, r, _, _ = core.step_batch(mdp, state, np.full(n, s_pair), np.full(n, a_pair))
     # reward[s, a, k] + reward_std[s, a] * gaussian(draw(key, slot NOISE)), k from slot TRANSITION
     from fastq.reference.policy import gaussian
     from fastq.reference.rng import uniform
@@ -308,6 +301,7 @@ def rng_draw(keys, index):
 
 
 # ---------------------------------------------------------------------------- from other numba code
+@pytest.mark.slow
 def test_primitives_are_callable_from_numba():
     from numba import njit
 
@@ -340,9 +334,9 @@ def test_primitives_are_callable_from_numba():
                                mdp.terminal, mdp.max_steps, mdp.allowed, mdp.n_allowed, mdp.allowed_actions,
                                q_jit, eps, alpha, gamma, state_jit)
     s = core.reset_batch(mdp, state_py)
-    a = core.epsilon_greedy_batch(mdp, q_py, s, eps, state_py)
-    nxt, r, term, _ = core.step_batch(mdp, s, a, state_py)
-    core.q_update_batch(mdp, q_py, s, a, r, nxt, term, alpha, gamma)
+    a = core.epsilon_greedy_batch(mdp, state_py, q_py, s, eps)
+    nxt, r, term, _ = core.step_batch(mdp, state_py, s, a)
+    core.q_update_batch(mdp, q_py, s, a, r, nxt, term, alpha=alpha, gamma=gamma)
     np.testing.assert_array_equal(nxt_jit, nxt)
     np.testing.assert_array_equal(q_jit, q_py)
     np.testing.assert_array_equal(state_jit, state_py)
@@ -373,7 +367,7 @@ def test_rng_state_must_be_the_real_thing():
 
 
 def test_make_rng_state_validates():
-    with pytest.raises(ValueError, match="n must be >= 1, got 0"):
+    with pytest.raises(ValueError, match="agents must be >= 1, got 0"):
         core.make_rng_state(0, 0)
     with pytest.raises(ValueError, match="seed must be in the range 0 <= value <= 18446744073709551615, got -1"):
         core.make_rng_state(-1, 2)
@@ -385,23 +379,23 @@ def test_streams_must_be_reset_before_use():
     mdp = chain(5)
     state = core.make_rng_state(0, 2)
     with pytest.raises(ValueError, match="step_batch: stream 0 has not been reset yet"):
-        core.step_batch(mdp, [0, 0], [0, 0], state)
+        core.step_batch(mdp, state, [0, 0], [0, 0])
     with pytest.raises(ValueError, match="epsilon_greedy_batch: stream 0 has not been reset yet"):
-        core.epsilon_greedy_batch(mdp, np.zeros((2, 3, 2)), [0, 0], 0.1, state)
+        core.epsilon_greedy_batch(mdp, state, np.zeros((2, 3, 2)), [0, 0], 0.1)
 
 
 def test_step_batch_validates_states_and_actions():
     mdp, state, states = fresh()
     with pytest.raises(TypeError, match="states must be an array of integers, got dtype float64"):
-        core.step_batch(mdp, [0.0, 0.0], [0, 0], state)
+        core.step_batch(mdp, state, [0.0, 0.0], [0, 0])
     with pytest.raises(ValueError, match=r"states must have shape \(2,\) \(one per stream\), got \(3,\)"):
-        core.step_batch(mdp, [0, 0, 0], [0, 0], state)
+        core.step_batch(mdp, state, [0, 0, 0], [0, 0])
     with pytest.raises(ValueError, match=r"states must hold integers in \[0, 3\), got 3 at index 1"):
-        core.step_batch(mdp, [0, 3], [0, 0], state)
+        core.step_batch(mdp, state, [0, 3], [0, 0])
     with pytest.raises(ValueError, match=r"actions must hold integers in \[0, 2\), got -1 at index 0"):
-        core.step_batch(mdp, [0, 0], [-1, 0], state)
+        core.step_batch(mdp, state, [0, 0], [-1, 0])
     with pytest.raises(ValueError, match=r"states must not be terminal, got state 2 \(terminal\) at index 1"):
-        core.step_batch(mdp, [0, 2], [0, 0], state)
+        core.step_batch(mdp, state, [0, 2], [0, 0])
     assert (state[:, core.STEP] == 0).all()  # nothing ran
 
 
@@ -409,22 +403,22 @@ def test_disallowed_actions_are_refused():
     mdp = small_mdp(mask=True)
     _, state, _ = fresh(1, mdp)
     with pytest.raises(ValueError, match=r"actions\[0\] = 1 is not allowed in state 0"):
-        core.step_batch(mdp, [0], [1], state)
+        core.step_batch(mdp, state, [0], [1])
 
 
 def test_epsilon_greedy_validates():
     mdp, state, states = fresh()
     q = np.zeros((2, 3, 2))
     with pytest.raises(ValueError, match=r"epsilon must be finite and in the range 0.0 <= value <= 1.0, got 1.5"):
-        core.epsilon_greedy_batch(mdp, q, states, 1.5, state)
+        core.epsilon_greedy_batch(mdp, state, q, states, 1.5)
     with pytest.raises(ValueError, match="tie_break must be one of 'random', 'first', got 'last'"):
-        core.epsilon_greedy_batch(mdp, q, states, 0.1, state, tie_break="last")
+        core.epsilon_greedy_batch(mdp, state, q, states, 0.1, tie_break="last")
     with pytest.raises(ValueError, match=r"q must have shape \(2, 3, 2\) \(one table per stream\) or \(1, 3, 2\)"):
-        core.epsilon_greedy_batch(mdp, np.zeros((3, 3, 2)), states, 0.1, state)
+        core.epsilon_greedy_batch(mdp, state, np.zeros((3, 3, 2)), states, 0.1)
     with pytest.raises(TypeError, match="q must be a float64 numpy array"):
-        core.epsilon_greedy_batch(mdp, q.astype(np.float32), states, 0.1, state)
+        core.epsilon_greedy_batch(mdp, state, q.astype(np.float32), states, 0.1)
     with pytest.raises(ValueError, match="backend must be one of 'numba', 'numpy', got 'jax'"):
-        core.epsilon_greedy_batch(mdp, q, states, 0.1, state, backend="jax")
+        core.epsilon_greedy_batch(mdp, state, q, states, 0.1, backend="jax")
 
 
 def test_q_update_validates():
@@ -458,12 +452,45 @@ def test_reset_batch_validates_mask_and_states():
 
 def test_truncated_stream_cannot_step_again():
     mdp, state, states = fresh(1, chain(max_steps=1))
-    s, _, _, trunc = core.step_batch(mdp, [0], [1], state)
+    s, _, _, trunc = core.step_batch(mdp, state, [0], [1])
     assert trunc.tolist() == [True]
     with pytest.raises(ValueError, match=r"the episode of stream 0 is over \(it reached max_steps=1\)"):
-        core.step_batch(mdp, s, [1], state)
+        core.step_batch(mdp, state, s, [1])
     # choosing is still allowed (SARSA's bootstrap action after truncation), one step further not
-    assert core.epsilon_greedy_batch(mdp, np.zeros((1, 3, 2)), s, 0.0, state, tie_break="first").tolist() == [0]
+    assert core.epsilon_greedy_batch(mdp, state, np.zeros((1, 3, 2)), s, 0.0, tie_break="first").tolist() == [0]
     state[0, core.STEP] = 2
     with pytest.raises(ValueError, match="the episode of stream 0 is over"):
-        core.epsilon_greedy_batch(mdp, np.zeros((1, 3, 2)), s, 0.1, state)
+        core.epsilon_greedy_batch(mdp, state, np.zeros((1, 3, 2)), s, 0.1)
+
+
+# ---------------------------------------------------------------------------- old spellings
+def test_the_old_argument_order_and_names_still_work_with_a_warning():
+    mdp = chain(max_steps=5)
+    new_state, old_state = core.make_rng_state(3, 2), core.make_rng_state(3, 2)
+    q = np.zeros((2, 3, 2))
+    s_new = core.reset_batch(mdp, new_state)
+    with pytest.warns(DeprecationWarning, match=r"reset_batch\(mdp=...\) is deprecated"):
+        s_old = core.reset_batch(mdp=mdp, rng_state=old_state)
+    a_new = core.epsilon_greedy_batch(mdp, new_state, q, s_new, 0.5)
+    with pytest.warns(DeprecationWarning, match=r"epsilon_greedy_batch\(env, q, states, epsilon, rng_state\)"):
+        a_old = core.epsilon_greedy_batch(mdp, q, s_old, 0.5, old_state)
+    np.testing.assert_array_equal(a_old, a_new)
+    new = core.step_batch(mdp, new_state, s_new, a_new)
+    with pytest.warns(DeprecationWarning, match=r"step_batch\(env, states, actions, rng_state\)"):
+        old = core.step_batch(mdp, s_old, a_old, rng_state=old_state)
+    for x, y in zip(old, new):
+        np.testing.assert_array_equal(x, y)
+    np.testing.assert_array_equal(old_state, new_state)
+    q_old = q.copy()
+    core.q_update_batch(mdp, q, s_new, a_new, new[1], new[0], new[2], alpha=0.5, gamma=0.9)
+    with pytest.warns(DeprecationWarning, match="passing alpha, gamma to q_update_batch"):
+        core.q_update_batch(mdp, q_old, s_old, a_old, old[1], old[0], old[2], 0.5, 0.9)
+    np.testing.assert_array_equal(q_old, q)
+    with pytest.warns(DeprecationWarning, match=r"make_rng_state\(n=...\)"):
+        np.testing.assert_array_equal(core.make_rng_state(3, n=2), core.make_rng_state(3, agents=2))
+
+
+def test_a_call_in_neither_order_gets_the_usual_error():
+    mdp = chain(max_steps=5)
+    with pytest.raises(TypeError, match="rng_state must be a uint64 numpy array"):
+        core.step_batch(mdp, [0], [0], [0])

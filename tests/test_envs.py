@@ -7,7 +7,7 @@ import pytest
 
 import fastq
 from fastq import GridWorld, TabularMDP, envs
-from fastq.mdp import as_mdp
+from fastq.envs import as_mdp
 
 GYM_IDS = {
     "FrozenLake-4x4": "FrozenLake-v1",
@@ -261,8 +261,33 @@ def test_every_built_in_works_where_an_env_is_accepted(name):
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_model_built_ins_are_tabular_mdps(name):
-    assert isinstance(fastq.make(name), TabularMDP)
+def test_model_built_ins_are_tabular_mdps_with_their_own_options(name):
+    env = fastq.make(name)
+    assert isinstance(env, TabularMDP) and env.name == name
+    assert envs.options(name) == envs._MODELS[name][1] and "max_steps" in envs.options(name)
+    assert fastq.make(name, max_steps=7).max_steps == 7
+
+
+def test_options_of_every_kind_of_environment():
+    assert "slip" in envs.options("FrozenLake-8x8") and "rows" not in envs.options("FrozenLake-8x8")
+    assert envs.options(fastq.GridWorld(["SG"])) == envs.options("CliffWalking")
+    assert envs.options(fastq.make("MaxBias")) == ()
+    with pytest.raises(ValueError, match="unknown environment 'Nowhere'") as info:
+        envs.options("Nowhere")
+    assert info.value.argument == "name"
+    with pytest.raises(ValueError, match="unknown option 'slip' for make\\('MaxBias'\\)") as info:
+        fastq.make("MaxBias", slip=0.1)
+    assert info.value.argument == "slip"
+
+
+def test_as_mdp_lives_in_envs_and_the_old_home_warns():
+    assert fastq.as_mdp is envs.as_mdp
+    assert envs.as_mdp("MaxBias") is fastq.make("MaxBias")
+    with pytest.warns(DeprecationWarning, match="fastq.mdp.as_mdp is deprecated"):
+        assert fastq.mdp.as_mdp is envs.as_mdp
+    with pytest.raises(TypeError, match="env must be an environment name") as info:
+        envs.as_mdp(3)
+    assert info.value.argument == "env"
 
 
 def test_action_names_of_the_new_built_ins():

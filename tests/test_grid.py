@@ -342,8 +342,10 @@ def test_goal_unreachable(rows, row, col):
 
 
 def test_goal_reachable_around_obstacles():
-    env = GridWorld(["S#G", ".#.", "..."])
-    assert env.mdp.goal[2]
+    # The only way round the wall is the long one: 6 moves, down, down, right, right, up, up.
+    env = GridWorld(["S#G", ".#.", "..."], step_reward=-1.0, goal_reward=-1.0)
+    solution = fastq.value_iteration(env, gamma=1.0)
+    assert solution.v[0] == -6.0
 
 
 @pytest.mark.parametrize("slip", [-0.1, 1.1, float("nan"), float("inf"), Fraction(3, 2)])

@@ -12,7 +12,7 @@ import pytest
 gymnasium = pytest.importorskip("gymnasium")
 
 import fastq  # noqa: E402
-from fastq import TabularMDP, core, rng  # noqa: E402
+from fastq import TabularMDP, core, render, rng  # noqa: E402
 from fastq import gym as fgym  # noqa: E402
 from fastq.gym import TabularEnv, TabularVectorEnv, from_gymnasium  # noqa: E402
 from gymnasium.error import ResetNeeded  # noqa: E402
@@ -28,19 +28,39 @@ def raw(gym_id, **kwargs):
 
 
 # ================================================================ Gymnasium -> fastq: tables
-def test_import_does_not_import_gymnasium_and_registers_after_it():
+@pytest.mark.subprocess
+@pytest.mark.parametrize("code, expected", [
+    # Gymnasium 1.x's form for a package of environments: import it, then make by id.
+    ("import gymnasium, fastq.gym\n"
+     "gymnasium.register_envs(fastq.gym)\n"
+     "env = gymnasium.make('fastq/FrozenLake-8x8-v0')\n", "fastq/FrozenLake-8x8-v0 FrozenLake-8x8"),
+    # The module-qualified id in a fresh interpreter: gymnasium imports fastq.gym itself.
+    ("import gymnasium\n"
+     "env = gymnasium.make('fastq.gym:fastq/FrozenLake-8x8-v0')\n", "fastq/FrozenLake-8x8-v0 FrozenLake-8x8"),
+])
+def test_registration_as_gymnasium_documents_it(code, expected):
+    out = subprocess.run([sys.executable, "-c", code + "print(env.spec.id, env.unwrapped.mdp.name)"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == expected
+
+
+@pytest.mark.subprocess
+def test_import_fastq_neither_imports_gymnasium_nor_hooks_the_import_system():
     code = (
-        "import sys, fastq\n"
+        "import sys\n"
+        "finders = list(sys.meta_path)\n"
+        "import fastq\n"
         "assert 'gymnasium' not in sys.modules, 'import fastq imported gymnasium'\n"
+        "assert sys.meta_path == finders, 'import fastq changed sys.meta_path'\n"
         "assert 'from_gymnasium' not in vars(fastq)\n"
-        "import importlib.util; assert importlib.util.find_spec('gymnasium')  # a look, no import\n"
-        "import gymnasium\n"  # imported after fastq: the ids appear all the same
-        "env = gymnasium.make('fastq/FrozenLake-8x8-v0')\n"
-        "print(env.spec.id, env.unwrapped.mdp.name, callable(fastq.from_gymnasium))\n"
+        "import gymnasium\n"  # fastq registers nothing until fastq.gym is imported
+        "print('fastq/FrozenLake-8x8-v0' in gymnasium.registry, callable(fastq.from_gymnasium))\n"
+        "print('fastq/FrozenLake-8x8-v0' in gymnasium.registry)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["fastq/FrozenLake-8x8-v0", "FrozenLake-8x8", "True"]
+    assert out.stdout.split() == ["False", "True", "True"]
 
 
 @pytest.mark.parametrize("name", list(PARITY))
@@ -139,8 +159,10 @@ def test_fickle_passenger_is_refused():
 
 
 def test_bad_arguments():
-    with pytest.raises(TypeError, match="env_or_id must be a Gymnasium id"):
+    with pytest.raises(TypeError, match="env must be a Gymnasium id"):
         from_gymnasium(3)
+    with pytest.warns(DeprecationWarning, match=r"from_gymnasium\(env_or_id=...\)"):
+        assert from_gymnasium(env_or_id="FrozenLake-v1").shape == (16, 4, 3)
     with pytest.raises(TypeError, match=r"keyword arguments \(is_slippery\) only with an environment id"):
         from_gymnasium(gymnasium.make("FrozenLake-v1"), is_slippery=False)
 
@@ -226,7 +248,7 @@ def transition_counts(mdp, P, reps=20, steps=100, seed=2024):
     core.reset_batch(mdp, state)
     counts = np.zeros((len(pairs), C), dtype=np.int64)
     for _ in range(steps):  # the same (s, a) again and again: draws of steps 0, 1, ... of episode 0
-        nxt, r, _, _ = core.step_batch(mdp, s, a, state)
+        nxt, r, _, _ = core.step_batch(mdp, state, s, a)
         match = (cat_next[pid] == nxt[:, None]) & (cat_reward[pid] == r[:, None])
         assert match.any(axis=1).all(), "fastq produced an outcome Gymnasium does not have"
         np.add.at(counts, (pid, match.argmax(axis=1)), 1)
@@ -333,16 +355,19 @@ def test_taxi_q_learning_end_to_end():
 @pytest.mark.parametrize("name", ["FrozenLake-4x4", "CliffWalking"])
 def test_check_env_passes_without_warnings(name):
     env = gymnasium.make(fgym.gym_id(name))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        check_env(env.unwrapped)  # includes every render mode, through the spec
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(env.unwrapped)  # includes every render mode, through the spec; raises on a failure
+    assert [str(w.message) for w in caught] == []
 
 
 def test_check_env_on_an_imported_model():
     env = TabularEnv(from_gymnasium("Taxi-v4"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         check_env(env, skip_render_check=True)  # no spec to remake it in other render modes
+    assert [str(w.message) for w in caught] == []
+    assert env.observation_space.n == 500 and env.action_space.n == 6
 
 
 def test_seeded_env_is_stream_zero_of_its_seed():
@@ -356,7 +381,7 @@ def test_seeded_env_is_stream_zero_of_its_seed():
     assert obs == s[0]
     for a in actions:
         obs, r, term, trunc, _ = env.step(int(a))
-        s2, r2, term2, trunc2 = core.step_batch(mdp, s, [a], state)
+        s2, r2, term2, trunc2 = core.step_batch(mdp, state, s, [a])
         assert (obs, r, term, trunc) == (s2[0], r2[0], term2[0], trunc2[0])
         s = s2
         if term or trunc:
@@ -443,8 +468,8 @@ def test_render_ansi_and_rgb():
     env.reset(seed=0)
     frame = env.render()
     assert frame.shape == (128, 128, 3) and frame.dtype == np.uint8
-    assert tuple(frame[16, 16]) == fgym._AGENT and tuple(frame[16, 48]) == fgym._COLOURS["F"]
-    assert tuple(frame[112, 112]) == fgym._COLOURS["G"]
+    assert tuple(frame[16, 16]) == render.AGENT_COLOUR and tuple(frame[16, 48]) == render.CELL_COLOURS["F"]
+    assert tuple(frame[112, 112]) == render.CELL_COLOURS["G"]
     bare = TabularEnv(from_gymnasium("Taxi-v4"), render_mode="ansi")
     obs, _ = bare.reset(seed=0)
     assert bare.render() == f"state {obs} of 500, step 0"
@@ -472,7 +497,7 @@ def run_vector(envs, actions_of, steps, seed, mode):
 def test_vector_env_equals_sync_vector_env(mode, model):
     env = masked_mdp() if model == "masked" else fastq.make(model, max_steps=8)
     n = 6
-    mdp = fastq.mdp.as_mdp(env)
+    mdp = fastq.as_mdp(env)
     rs = np.random.default_rng(5)
     choices = rs.random((120, n))
 

@@ -9,7 +9,8 @@ import fastq
 from hypothesis.extra import numpy as hnp
 
 from fastq import GridWorld, TabularMDP
-from fastq.mdp import SUM_TOL, as_mdp
+from fastq.envs import as_mdp
+from fastq.mdp import SUM_TOL
 
 # A valid model with S=3, A=2, K=2: state 2 is a terminal goal; row [1, 0] has a padding outcome.
 NEXT = [[[1, 0], [2, 2]], [[2, 1], [0, 0]], [[2, 2], [2, 2]]]

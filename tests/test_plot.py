@@ -12,14 +12,15 @@ matplotlib.use("Agg")
 
 import fastq  # noqa: E402
 from fastq import plot  # noqa: E402
-from fastq.results import interquartile_mean  # noqa: E402
+from fastq.stats import interquartile_mean  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def sw():
+    # The numpy reference: the same numbers, and nothing to compile for a plotting test.
     return fastq.sweep("FrozenLake-4x4", algo=["q_learning", "sarsa"],
                        grid={"alpha": [0.1, 0.5], "epsilon": [0.1, 0.2, 0.3]},
-                       seeds=4, episodes=20, progress=False)
+                       seeds=4, episodes=20, backend="numpy", progress=False)
 
 
 def test_smooth_and_curve_are_exact():
@@ -65,7 +66,7 @@ def test_learning_curves_per_algorithm_pool_the_selected_cells(sw):
 
 def test_learning_curves_of_results():
     a = fastq.train("FrozenLake-4x4", agents=6, episodes=15, seed=1)
-    b = fastq.train("FrozenLake-4x4", "sarsa", agents=6, episodes=15, seed=1)
+    b = fastq.train("FrozenLake-4x4", "sarsa", agents=6, episodes=15, seed=1, backend="numpy")  # no compiling
     fig = plot.learning_curves(a, window=1)
     assert [line.get_label() for line in fig.axes[0].lines] == ["q_learning"]
     np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), a.returns.mean(axis=0), rtol=1e-12)
@@ -110,7 +111,7 @@ def test_learning_curves_need_results():
 def test_grid_values_draws_values_policy_and_special_cells(tmp_path):
     env = fastq.make("CliffWalking")
     solution = fastq.value_iteration(env, gamma=1.0)
-    fig = plot.grid_values(env, gamma=1.0)
+    fig = plot.grid_values(env, solution)
     ax = fig.axes[0]
     image = ax.images[0].get_array()
     assert image.shape == (4, 12)
@@ -143,13 +144,25 @@ def test_grid_values_of_a_learned_q_table_and_walls():
 
 def test_grid_values_bad_input():
     with pytest.raises(TypeError, match="env must be a grid world"):
-        plot.grid_values(fastq.make("MaxBias"))
+        plot.grid_values(fastq.make("MaxBias"), np.zeros(3))
     with pytest.raises(ValueError, match=r"values must have shape \(16,\) or \(16, 4\)"):
         plot.grid_values("FrozenLake-4x4", np.zeros(15))
     with pytest.raises(ValueError, match="policy must hold actions in"):
         plot.grid_values("FrozenLake-4x4", np.zeros(16), np.full(16, 4))
     with pytest.raises(ValueError, match="policy without values"):
         plot.grid_values("FrozenLake-4x4", policy=np.zeros(16, dtype=int))
+    with pytest.raises(ValueError, match="gamma applies only when values are left out"):
+        plot.grid_values("FrozenLake-4x4", np.zeros(16), gamma=0.9)
+
+
+def test_plotting_solves_nothing_and_the_old_default_warns(monkeypatch):
+    solution = fastq.value_iteration("FrozenLake-4x4", gamma=0.9)
+    with pytest.warns(DeprecationWarning, match=r"grid_values\(env\) without values"):
+        old = plot.grid_values("FrozenLake-4x4", gamma=0.9).axes[0].images[0].get_array()
+    np.testing.assert_array_equal(old, plot.grid_values("FrozenLake-4x4", solution).axes[0].images[0].get_array())
+    # Given values, nothing is solved.
+    monkeypatch.setattr(fastq.solve, "value_iteration", None)
+    plot.grid_values("FrozenLake-4x4", solution.v, solution.policy)
 
 
 def test_sweep_heatmap_one_panel_per_algorithm(sw):

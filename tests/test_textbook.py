@@ -18,7 +18,7 @@ import pytest
 
 import fastq
 from fastq import envs
-from fastq.mdp import as_mdp
+from fastq.envs import as_mdp
 
 # =============================================================================================
 # Part 1: exact facts of the models
@@ -287,6 +287,7 @@ def test_four_rooms_paper_slip():
 # =============================================================================================
 
 
+@pytest.mark.slow
 def test_cliff_walking_sarsa_earns_more_online_while_q_learning_finds_the_optimal_path():
     # Example 6.6 (epsilon 0.1, alpha 0.5, gamma 1): over episodes 100-500, SARSA's online
     # return is about -25 and Q-learning's about -50 (Figure 6.4); Q-learning's greedy policy is
@@ -305,6 +306,7 @@ def test_cliff_walking_sarsa_earns_more_online_while_q_learning_finds_the_optima
     assert np.median(v_sarsa) <= -15.0 and (v_sarsa == -13.0).mean() < 0.2
 
 
+@pytest.mark.slow
 def test_max_bias_double_q_learning_goes_left_far_less_often():
     # Example 6.7 (epsilon 0.1, alpha 0.1, gamma 1, B with 10 actions of N(-0.1, 1) rewards):
     # the share of episodes that go left from A (episode length 2).  An independent plain-Python
@@ -321,6 +323,7 @@ def test_max_bias_double_q_learning_goes_left_far_less_often():
     assert left_dq[-50:].mean() > 0.05 - 0.03  # the epsilon floor: 0.1 / 2 explore left
 
 
+@pytest.mark.slow
 def test_dyna_q_with_more_planning_needs_fewer_episodes():
     # Example 8.1 (epsilon 0.1, alpha 0.1, gamma 0.95): the length of the second episode falls
     # from hundreds of steps with n = 0 to tens with n = 50 (Figure 8.2); 60 agents, seed 0.
@@ -335,6 +338,7 @@ def test_dyna_q_with_more_planning_needs_fewer_episodes():
     assert second[0] > 2 * second[5] > 4 * second[50] / 2 and second[50] < 60
 
 
+@pytest.mark.slow
 def test_windy_gridworld_sarsa_takes_about_8000_steps_for_170_episodes():
     # Example 6.5 (epsilon 0.1, alpha 0.5, gamma 1): Figure 6.3 reaches 170 episodes at about
     # 8000 time steps, the epsilon-greedy episodes then averaging about 17 steps (the optimal

@@ -1,0 +1,255 @@
+"""The sweep configuration file: a TOML file read into :func:`fastq.sweep`'s arguments.
+
+::
+
+    env = "CliffWalking"                 # a name, a list of names, or a table with rows = [...]
+    algo = ["q_learning", "sarsa"]       # a name or a list (an axis)
+    episodes = 500
+    seeds = 200                          # a count (with seed = root), or a list of root seeds
+    last = 100                           # the summary window
+
+    [grid]                               # the axes: setting = [values to try]
+    alpha = [0.1, 0.3, 0.5]
+    epsilon = [0.05, { linear = { start = 1.0, end = 0.05, episodes = 200 } }]
+
+    [params]                             # fixed settings
+    gamma = 1.0
+
+``fastq sweep CONFIG.toml`` reads it with :func:`read_config`; an error names the file, the line
+and the key (:func:`config_error` reads the key from the error's ``.argument``, never from its
+message).  ``examples/`` has some.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+
+from . import algos
+from ._validate import ArgumentError
+from .grid import GridWorld
+
+#: Top-level keys of a sweep configuration file, and what each holds.
+CONFIG_KEYS = {
+    "env": "an environment name, a list of names, or a table with a custom map (rows = [...])",
+    "algo": "an algorithm name or a list of names",
+    "episodes": "episodes per agent",
+    "seeds": "the number of seeds, or a list of root seeds",
+    "seed": "the root seed (with a number of seeds)",
+    "out": "the directory to keep the sweep in",
+    "chunk_agents": "agents per chunk",
+    "last": "the summary window in episodes",
+    "grid": "a table: setting = [values to try]",
+    "params": "a table: setting = fixed value",
+}
+#: Schedules a configuration can write as an inline table, e.g.
+#: ``epsilon = { linear = { start = 1.0, end = 0.05, episodes = 200 } }``.
+CONFIG_SCHEDULES = ("linear", "exponential", "visits")
+
+
+class ConfigError(ArgumentError):
+    """A bad sweep configuration; :attr:`key` (also ``.argument``) is the dotted key it is about,
+    or None."""
+
+    def __init__(self, message: str, key: str | None = None):
+        super().__init__(key, message)
+
+    @property
+    def key(self) -> str | None:
+        return self.argument
+
+
+def read_config(path: str) -> dict:
+    r"""Read a sweep configuration (TOML) into :func:`fastq.sweep` arguments.
+
+    Parameters
+    ----------
+    path : str
+        The TOML file.  Top-level keys: ``env``, ``algo``, ``episodes``, ``seeds``, ``seed``,
+        ``out``, ``chunk_agents``, ``last``; tables ``[grid]`` (axes: ``setting = [values]``)
+        and ``[params]`` (fixed settings).  A schedule is an inline table such as
+        ``{ linear = { start = 1.0, end = 0.05, episodes = 200 } }``.
+
+    Returns
+    -------
+    dict
+        ``sweep``: keyword arguments of :func:`fastq.sweep`; ``options``: ``last`` if given;
+        ``text``: the file's text.
+
+    Raises
+    ------
+    ConfigError
+        A message naming the file, the line and the key (``.key``, also ``.argument``).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from fastq.config import read_config
+    >>> path = os.path.join(tempfile.mkdtemp(), "sweep.toml")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write('env = "FrozenLake-4x4"\nseeds = 4\nepisodes = 50\n[grid]\nalpha = [0.1, 0.5]\n')
+    >>> read_config(path)["sweep"]
+    {'env': 'FrozenLake-4x4', 'algo': 'q_learning', 'episodes': 50, 'seeds': 4, 'grid': {'alpha': [0.1, 0.5]}}
+    """
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise ConfigError("reading a sweep configuration on Python < 3.11 needs tomli: "
+                              "pip install 'fastq-rl[config]'") from None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path!r}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    try:
+        return {**_config_arguments(data), "text": text}
+    except ConfigError as exc:
+        raise ConfigError(locate(path, text, exc.key, str(exc)), exc.key) from None
+
+
+def _config_arguments(data: dict) -> dict:
+    unknown = [k for k in data if k not in CONFIG_KEYS]
+    if unknown:
+        raise ConfigError(f"unknown key {unknown[0]!r}; the keys are: {', '.join(CONFIG_KEYS)}", unknown[0])
+    if "env" not in data:
+        raise ConfigError("the key 'env' is missing (an environment name, e.g. env = \"CliffWalking\")")
+    env = data["env"]
+    if isinstance(env, dict):
+        if "rows" not in env:
+            raise ConfigError("a custom environment table needs rows = [\"S..\", \"..G\"]", "env")
+        try:
+            env = GridWorld(**env)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(str(exc), "env") from None
+    elif not (isinstance(env, str) or (isinstance(env, list) and env and all(isinstance(e, str) for e in env))):
+        raise ConfigError(f"env must be {CONFIG_KEYS['env']}, got {env!r}", "env")
+    kwargs = {"env": env, "algo": data.get("algo", "q_learning")}
+    for key in ("episodes", "seeds", "seed", "out", "chunk_agents"):
+        if key in data:
+            kwargs[key] = data[key]
+    if "episodes" not in kwargs:
+        raise ConfigError("the key 'episodes' is missing (episodes per agent, e.g. episodes = 500)")
+    if not isinstance(kwargs["episodes"], int) or isinstance(kwargs["episodes"], bool):
+        raise ConfigError(f"episodes must be an integer, got {kwargs['episodes']!r}", "episodes")
+    grid = data.get("grid", {})
+    if not isinstance(grid, dict):
+        raise ConfigError(f"grid must be a table of setting = [values], got {grid!r}", "grid")
+    kwargs["grid"] = {}
+    for key, values in grid.items():
+        if not isinstance(values, list):
+            raise ConfigError(f"grid values must be a list such as [0.1, 0.5], got {values!r}", f"grid.{key}")
+        kwargs["grid"][key] = [_config_value(v, f"grid.{key}") for v in values]
+    if not kwargs["grid"]:
+        del kwargs["grid"]
+    params = data.get("params", {})
+    if not isinstance(params, dict):
+        raise ConfigError(f"params must be a table of setting = value, got {params!r}", "params")
+    for key, value in params.items():
+        kwargs[key] = _config_value(value, f"params.{key}")
+    options = {}
+    if "last" in data:
+        options["last"] = data["last"]
+        if not isinstance(data["last"], int) or isinstance(data["last"], bool) or data["last"] < 1:
+            raise ConfigError(f"last must be a positive integer, got {data['last']!r}", "last")
+    return {"sweep": kwargs, "options": options}
+
+
+def _config_value(value, key: str):
+    """A setting's value: TOML scalars as they are, schedule tables as fastq schedules."""
+    if isinstance(value, dict):
+        if len(value) != 1 or next(iter(value)) not in CONFIG_SCHEDULES:
+            raise ConfigError(f"a table value must be one schedule ({', '.join(CONFIG_SCHEDULES)}), "
+                              f"e.g. {{ linear = {{ start = 1.0, end = 0.05, episodes = 200 }} }}; got {value!r}", key)
+        (name, arguments), = value.items()
+        if not isinstance(arguments, dict):
+            raise ConfigError(f"{name} needs a table of its arguments, got {arguments!r}", key)
+        try:
+            return getattr(algos, name)(**arguments)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{name}: {exc}", key) from None
+    if isinstance(value, (list, dict)) or not isinstance(value, (str, bool, numbers.Real)):
+        raise ConfigError(f"expected a number, a string, a boolean or a schedule, got {value!r}", key)
+    return value
+
+
+def _key_line(text: str, key: str | None) -> int | None:
+    """Line (1-based) where the dotted ``key`` (``"grid.alpha"``, ``"episodes"``) is set."""
+    if not key:
+        return None
+    table, _, name = key.rpartition(".")
+    current = ""
+    header = None
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        m = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)
+        if m:
+            current = m.group(1).strip().strip('"')
+            if current == key:
+                header = number
+            continue
+        m = re.match(r"^([A-Za-z0-9_.\-\"]+)\s*=", stripped)
+        if not m:
+            continue
+        written = m.group(1).replace('"', "")
+        if (current == table and written == name) or (current == "" and written == key):
+            return number
+    return header
+
+
+def locate(path: str, text: str, key: str | None, message: str) -> str:
+    r"""``message`` prefixed with the file, the line of the dotted ``key`` (if it is set in
+    ``text``) and the key.
+
+    Examples
+    --------
+    >>> locate("c.toml", "episodes = 10\n[grid]\nalpha = [2.0]\n", "grid.alpha", "alpha must be ...")
+    'c.toml, line 3: grid.alpha: alpha must be ...'
+    """
+    line = _key_line(text, key)
+    where = f"{path}, line {line}" if line else path
+    return f"{where}: {key}: {message}" if key else f"{where}: {message}"
+
+
+def config_error(path: str, text: str, exc: Exception) -> str:
+    r"""The message of an error :func:`fastq.sweep` raised for a configuration, with the key and
+    line of the setting it is about (the error's ``.argument``), where it can be found.
+
+    Parameters
+    ----------
+    path, text : str
+        The file and its text.
+    exc : Exception
+        What :func:`fastq.sweep` raised; its ``.argument`` (see :mod:`fastq._validate`) names
+        the setting: a ``[grid]`` or ``[params]`` key, or a top-level one.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from fastq.config import config_error
+    >>> from fastq._validate import ArgumentError
+    >>> text = "env = 'CliffWalking'\nepisodes = 10\n[grid]\nalpha = [0.5, 2.0]\n"
+    >>> config_error("c.toml", text, ArgumentError("alpha", "sweep cell 1 (alpha=2.0): alpha must be ..."))
+    'c.toml, line 4: grid.alpha: sweep cell 1 (alpha=2.0): alpha must be ...'
+    """
+    message = str(exc)
+    name = getattr(exc, "argument", None)
+    if name == "name":  # fastq.make's argument: the environment
+        name = "env"
+    if name:
+        for key in (f"grid.{name}", f"params.{name}", name):
+            if _key_line(text, key):
+                return locate(path, text, key, message)
+    return f"{path}: {message}"
+
+
+__all__ = ["CONFIG_KEYS", "CONFIG_SCHEDULES", "ConfigError", "config_error", "read_config"]
