@@ -89,8 +89,6 @@ def _check_planning_steps(algo: str, value) -> None:
 
 def _checks() -> dict:
     """One check per train() setting: ``check(algo, agents, episodes, value)``."""
-    from ._train import TIE_BREAKS
-
     def hyper(name):
         interval = _validate.HYPERPARAMETERS[name]
         if name in ("alpha", "epsilon", "temperature"):  # numbers, arrays and schedules
@@ -105,7 +103,7 @@ def _checks() -> dict:
 
     checks = {name: hyper(name) for name in _validate.HYPERPARAMETERS}
     checks.update({
-        "tie_break": lambda algo, agents, episodes, v: _validate.choice("tie_break", v, TIE_BREAKS),
+        "tie_break": lambda algo, agents, episodes, v: _validate.choice("tie_break", v, algos.TIE_BREAKS),
         "exploration": lambda algo, agents, episodes, v: _validate.choice("exploration", v, algos.EXPLORATIONS),
         "backend": lambda algo, agents, episodes, v: _validate.choice("backend", v, algos.BACKENDS),
         "dtype": lambda algo, agents, episodes, v: _validate.table_dtype("dtype", v),

@@ -17,8 +17,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import platform
 import sys
 import time
 import warnings
@@ -26,12 +24,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _config, _dispatch, _validate, algos
+from . import _config, _dispatch, _terminal, _validate, algos
 from ._interface import Hyper, Outputs, kernel_model
+from ._platform import versions
 from .algos import ALGORITHMS, BACKENDS, EXPLORATIONS, LEARNERS, TIE_BREAKS
-from .envs import make
+from .envs import as_mdp, make
 from .grid import GridWorld
-from .envs import as_mdp
 from .results import Result
 from .rng import EPISODES_LIMIT, SEED_LIMIT, stream_keys
 from .solve import greedy_metrics
@@ -219,8 +217,7 @@ def _request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_
         threads = _validate.integer("threads", threads, low=1, high=_config.max_threads())
     if not isinstance(progress, (bool, np.bool_)):
         raise _validate.ArgumentTypeError("progress", f"progress must be True or False, got {progress!r}")
-    if progress and importlib.util.find_spec("tqdm") is None:
-        raise ImportError("progress=True needs tqdm: pip install 'fastq-rl[progress]'")
+    progress = _terminal.want_progress(progress)
     visits = isinstance(alpha, algos.visits)
     learner = LEARNERS[algo]
     S, A, _ = mdp.shape
@@ -235,14 +232,15 @@ def _request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_
         alpha_rows = [repr(alpha)]
     else:
         alpha_table, alpha_row, alpha_rows = algos.schedule_table(
-            "alpha", alpha, agents, episodes, low=0.0, high=1.0, low_closed=False)
+            "alpha", alpha, agents, episodes, **_validate.HYPERPARAMETERS["alpha"])
         alpha_power = np.ones(agents)
-    eps_table, eps_row, eps_rows = algos.schedule_table("epsilon", epsilon, agents, episodes, low=0.0, high=1.0)
+    eps_table, eps_row, eps_rows = algos.schedule_table(
+        "epsilon", epsilon, agents, episodes, **_validate.HYPERPARAMETERS["epsilon"])
     temp_table, temp_row, temp_rows = algos.schedule_table(
-        "temperature", temperature, agents, episodes, low=0.0, low_closed=False)
+        "temperature", temperature, agents, episodes, **_validate.HYPERPARAMETERS["temperature"])
     params = {
-        "gamma": _validate.per_agent("gamma", gamma, agents, low=0.0, high=1.0),
-        "q_init": _validate.per_agent("q_init", q_init, agents),
+        "gamma": _validate.per_agent("gamma", gamma, agents, **_validate.HYPERPARAMETERS["gamma"]),
+        "q_init": _validate.per_agent("q_init", q_init, agents, **_validate.HYPERPARAMETERS["q_init"]),
     }
     schedules = {}
     for name, table, row, rows in (("alpha", alpha_table, alpha_row, alpha_rows),
@@ -268,7 +266,7 @@ def _request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_
                     hyper=hyper, params=params, schedules=schedules, keys=keys, seeds=seeds,
                     scalar_seed=scalar_seed, ids=ids, agent_ids_given=agent_ids is not None, visits=visits,
                     exploration=exploration, tie_break=tie_break, planning_steps=planning_steps,
-                    eval_every=eval_every, backend=backend, dtype=dtype, threads=threads, progress=bool(progress))
+                    eval_every=eval_every, backend=backend, dtype=dtype, threads=threads, progress=progress)
 
 
 def _blocks(request: _Request) -> tuple[list[int], list[int]]:
@@ -309,7 +307,7 @@ def _run_blocks(request: _Request, run, arguments: tuple, state, out):
             done = stop
             if request.eval_every and stop % request.eval_every == 0:
                 tic = time.perf_counter()
-                evaluations.append(greedy_metrics(request.mdp, state.q, request.params["gamma"]))
+                evaluations.append(greedy_metrics(request.mdp, state.q, gamma=request.params["gamma"]))
                 eval_time += time.perf_counter() - tic
             if bar is not None:
                 bar.update(stop - start)
@@ -364,20 +362,6 @@ def _result(request: _Request, state, out, done, interrupted, evaluations, eval_
         meta["eval_time"] = eval_time  # included in wall_time
     return Result(q, returns, lengths, successes, params={k: np.array(v) for k, v in params.items()},
                   meta=meta, extra=extra)
-
-
-def versions() -> dict:
-    """Versions of fastq, numpy, numba and Python, as recorded in every result."""
-    import numba
-
-    from ._version import __version__
-
-    return {
-        "fastq": __version__,
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-        "python": platform.python_version(),
-    }
 
 
 def _progress_bar(episodes: int, agents: int):

@@ -45,13 +45,13 @@ from ._format import format_rate as _rate, format_slip, row, table
 from ._terminal import has_tqdm, isatty
 from ._validate import TABLE_DTYPES
 from ._version import __version__
-from .algos import ALGORITHMS, BACKENDS, EXPLORATIONS
+from .algos import ALGORITHMS, BACKENDS, EXPLORATIONS, TIE_BREAKS
 from .benchmark import GROUPS
 from .envs import list_envs, make
 from .grid import CELL_NAMES, GridWorld
 from .solve import value_iteration
 from ._sweep import sweep
-from ._train import TIE_BREAKS, train
+from ._train import train
 
 PROG = "fastq"
 #: Exit status of a run stopped with Ctrl-C (128 + SIGINT), as shells report it.

@@ -69,7 +69,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _deprecation, _validate
-from ._train import TIE_BREAKS
+from .algos import TIE_BREAKS
 from ._validate import ArgumentError, ArgumentTypeError
 from .algos import BACKENDS
 from .envs import as_mdp

@@ -47,8 +47,9 @@ def test_schedules_and_mixed_per_agent_values_agree(algo):
     )
     fast, ref = both("FrozenLake-4x4", algo, **kwargs)
     assert_same(fast, ref)
-    assert fast.params["alpha"].shape == (5, 30) and fast.params["alpha_row"].tolist() == [0, 1, 2, 3, 0, 4]
-    assert fast.meta["schedules"]["epsilon"] == ["exponential(start=0.9, end=0.0, rate=0.2)"]
+    assert fast.params["alpha_schedule"].tolist() == [
+        "", "linear(start=0.9, end=0.1, episodes=20)", "", "exponential(start=1.0, end=0.05, rate=0.1)", "", ""]
+    assert fast.params["epsilon_schedule"].tolist() == ["exponential(start=0.9, end=0.0, rate=0.2)"] * agents
 
 
 @pytest.mark.parametrize("power", [1.0, 0.5])
