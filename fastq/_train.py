@@ -307,7 +307,7 @@ def _run_blocks(request: _Request, run, arguments: tuple, state, out):
             done = stop
             if request.eval_every and stop % request.eval_every == 0:
                 tic = time.perf_counter()
-                evaluations.append(greedy_metrics(request.mdp, state.q, gamma=request.params["gamma"]))
+                evaluations.append(greedy_metrics(request.mdp, state.q, gamma=request.params["gamma"], backend=request.backend))
                 eval_time += time.perf_counter() - tic
             if bar is not None:
                 bar.update(stop - start)

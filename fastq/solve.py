@@ -486,7 +486,7 @@ def _reaches(next_state, live, targets):
 
 
 @_deprecation.keyword_only("gamma")
-def greedy_metrics(env, q, *, gamma) -> tuple[np.ndarray, np.ndarray]:
+def greedy_metrics(env, q, *, gamma, backend: str = "numba") -> tuple[np.ndarray, np.ndarray]:
     """Exact value and success probability of the greedy policies of a batch of Q-tables.
 
     Parameters
@@ -498,6 +498,9 @@ def greedy_metrics(env, q, *, gamma) -> tuple[np.ndarray, np.ndarray]:
         maximiser in each state (:meth:`fastq.Result.greedy_policy`).
     gamma : float or array of float, shape (agents,)
         Discount factor of each agent.
+    backend : {"numba", "numpy"}
+        The compiled evaluation kernel (:mod:`fastq.kernels.evaluation`), or its numpy twin
+        (:mod:`fastq.reference.evaluation`, which compiles nothing); they agree to rounding.
 
     Returns
     -------
@@ -536,7 +539,11 @@ def greedy_metrics(env, q, *, gamma) -> tuple[np.ndarray, np.ndarray]:
         if mdp.goal.any():
             success = _from_start(mdp, _success_probability(mdp, policies, dense=False))
         return value, success
-    from .kernels.evaluation import greedy_evaluation
+    _validate.choice("backend", backend, ("numba", "numpy"))
+    if backend == "numba":
+        from .kernels.evaluation import greedy_evaluation
+    else:
+        from .reference.evaluation import greedy_evaluation
 
     value, success = np.empty(agents), np.empty(agents)
     greedy_evaluation(mdp.next_state, mdp.prob, mdp.reward, mdp.terminal, mdp.goal, mdp.start,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .. import _config
 from .._config import JIT
 
 
@@ -108,7 +109,7 @@ def _evaluate_one(next_state, prob, reward, terminal, goal, start, index, unknow
     return value, success
 
 
-@njit(parallel=True, **JIT)
+@_config.jit(nrt=True, parallel=True)
 def greedy_evaluation(next_state, prob, reward, terminal, goal, start, policies, gamma, value, success):
     """Fill ``value`` and ``success`` (agents,) for the deterministic ``policies`` (agents, S).
 

@@ -355,3 +355,25 @@ def test_every_registered_environment_agrees_across_backends(name):
         np.testing.assert_allclose(fast.returns, ref.returns, rtol=1e-12, atol=1e-12)
     else:
         assert_same(fast, ref)
+
+
+# ----------------------------------------------------------------- the machine code
+def test_the_kernel_inlines_its_helpers_and_counts_no_references(monkeypatch):
+    # The kernel must call none of its helpers (LLVM inlines the policy, the outcome, the start
+    # of an episode...) and update no array's reference count (each would cost about as much as
+    # the step); its only calls reshape the tables before the loop.  Compiled afresh: numba
+    # cannot show the code of a kernel loaded from the cache.
+    from fastq import _config
+    from fastq.kernels import learners
+
+    monkeypatch.setattr(_config, "CACHE", False)
+    variant = _dispatch.variant(0, fastq.make("FrozenLake-8x8").mdp, softmax=False, tie_random=True, visits=False)
+    kernel = learners._build(variant, _config.KERNEL_FINGERPRINT)
+    monkeypatch.setattr(learners, "_KERNELS", {variant: kernel})
+    fastq.train("FrozenLake-8x8", agents=2, episodes=1)  # compiles the fresh kernel
+    (asm,) = [kernel.inspect_asm(sig) for sig in kernel.signatures]
+    body = asm.split("\ncfunc.")[0].split("\n_ZN7cpython")[0]  # the kernel, not its wrappers
+    assert "NRT_" not in body
+    called = {line.split("$")[1].split(",")[0] for line in body.splitlines() if "movabsq\t$" in line
+              and not line.split("$")[1][0] in "-.0123456789"}
+    assert called == {"numba_attempt_nocopy_reshape"}, called
