@@ -14,12 +14,13 @@ import time
 
 import numpy as np
 
-from ._interface import DYNA_Q, TABLE_ACTIONS, Variant
+from ._interface import DOUBLE_Q, DYNA_Q, EXPECTED_SARSA, Q_LEARNING, SARSA, TABLE_ACTIONS, Variant
 from ._parallel import over_agents
 
-#: Agents each thread steps in turn, per learner code (the default of :func:`variant`).  Their
-#: steps are independent, so the processor overlaps them; measured in docs/performance.md.
-LANES = {0: 2, 1: 2, 2: 2, 3: 2, DYNA_Q: 1}
+#: Agents each thread steps in turn, per learner (the default of :func:`variant`).  Their steps
+#: are independent, so the processor overlaps them: the fastest of 1-4 lanes measured on
+#: FrozenLake-8x8 (docs/performance.md); Dyna-Q's planning updates dominate its step, so one.
+LANES = {Q_LEARNING: 4, SARSA: 3, EXPECTED_SARSA: 4, DOUBLE_Q: 3, DYNA_Q: 1}
 #: Models whose outcome blocks exceed this many bytes prefetch them (they leave the core's cache).
 PREFETCH_BYTES = 1 << 19
 
@@ -32,7 +33,7 @@ def variant(code: int, mdp, *, softmax: bool, tie_random: bool, visits: bool, la
     >>> import fastq
     >>> from fastq._dispatch import variant
     >>> variant(0, fastq.make("FrozenLake-8x8").mdp, softmax=False, tie_random=True, visits=False)
-    Variant(algo=0, softmax=False, tie_random=True, visits=False, noisy=False, masked=False, actions=4, outcomes=3, lanes=2, prefetch=False)
+    Variant(algo=0, softmax=False, tie_random=True, visits=False, noisy=False, masked=False, actions=4, outcomes=3, lanes=4, prefetch=False)
     """
     S, A, K = mdp.shape
     return Variant(

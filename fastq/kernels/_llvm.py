@@ -49,3 +49,38 @@ def as_float(typingctx, bits):
         return builder.bitcast(args[0], ir.DoubleType())
 
     return sig, codegen
+
+
+@intrinsic
+def row4(typingctx, arr, index):
+    """``(max, mask)`` of the 4 elements ``arr[index:index + 4]`` of a C-contiguous 1-D float array:
+    the largest value, and the bit mask of the elements equal to it (bit ``k``: element ``k``).
+
+    Computed on one 4-wide vector -- a load, two shuffles with two compare-and-selects for the
+    maximum, one compare and a move of its sign bits for the mask -- instead of four loads and
+    seven scalar operations.  The maximum is the scalar tree's, ``max(max(v0, v1), max(v2, v3))``
+    with ``a if a > b else b`` at each node, read from the vector's first element, where the
+    vector computes exactly that tree (down to the sign of a zero).
+    """
+    sig = types.Tuple((arr.dtype, types.int64))(arr, index)
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        element = context.get_value_type(signature.args[0].dtype)
+        vector = ir.VectorType(element, 4)
+        pointer = builder.bitcast(builder.gep(data, [args[1]]), vector.as_pointer())
+        v = builder.load(pointer, align=signature.args[0].dtype.bitwidth // 8)
+
+        def larger(a, order):
+            b = builder.shuffle_vector(a, a, ir.Constant(ir.VectorType(_I32, 4), [_I32(k) for k in order]))
+            return builder.select(builder.fcmp_ordered(">", a, b), a, b)
+
+        pairs = larger(v, [1, 0, 3, 2])          # [max(v0, v1), ., max(v2, v3), .]
+        best = builder.extract_element(larger(pairs, [2, 3, 0, 1]), _I32(0))
+        splat = builder.shuffle_vector(builder.insert_element(ir.Constant(vector, ir.Undefined), best, _I32(0)),
+                                       ir.Constant(vector, ir.Undefined), ir.Constant(ir.VectorType(_I32, 4), [_I32(0)] * 4))
+        equal = builder.fcmp_ordered("==", v, splat)
+        mask = builder.zext(builder.bitcast(equal, ir.IntType(4)), ir.IntType(64))
+        return context.make_tuple(builder, signature.return_type, [best, mask])
+
+    return sig, codegen

@@ -84,9 +84,10 @@ _LOW32 = np.int64(0xFFFFFFFF)
 #: Most lanes a kernel can have.
 MAX_LANES = 4
 
-#: One agent between two steps: its place in the run, the episode's hyperparameters and, for
-#: SARSA, the action already chosen in ``state``.  numba keeps it in registers.
-Lane = namedtuple("Lane", ["agent", "episode", "t", "state", "counter", "total", "alpha", "gamma",
+#: One agent between two steps: its place in the run (``table``: the offset of its Q-table in
+#: the flat tables), the episode's hyperparameters and, for SARSA, the action already chosen in
+#: ``state``.  numba keeps it in registers.
+Lane = namedtuple("Lane", ["agent", "table", "episode", "t", "state", "counter", "total", "alpha", "gamma",
                            "threshold", "epsilon", "temperature", "power", "action", "live"])
 
 
@@ -162,14 +163,14 @@ def begin(i, e, model, hyper, keys, q, S, A, algo, softmax, tie, masked):
     if algo == SARSA:  # SARSA carries its action from step to step
         action = policy(q, (i * S + s) * A, s, mix64(c + _POLICY), threshold, temperature, A, softmax, tie, masked,
                         model.allowed_mask, model.n_allowed, model.allowed_actions, model.tie_table)
-    return Lane(i, e, 0, s, c, 0.0, schedule_value(hyper.alpha_table, hyper.alpha_row[i], e),
+    return Lane(i, i * S * A, e, 0, s, c, 0.0, schedule_value(hyper.alpha_table, hyper.alpha_row[i], e),
                 hyper.gamma[i], threshold, epsilon, temperature, hyper.alpha_power[i], action, True)
 
 
 @njit(**KERNEL)
 def retired(lane):
     """A lane with no agent left to run."""
-    return Lane(lane.agent, lane.episode, 0, 0, lane.counter, 0.0, lane.alpha, lane.gamma, lane.threshold,
+    return Lane(lane.agent, lane.table, lane.episode, 0, 0, lane.counter, 0.0, lane.alpha, lane.gamma, lane.threshold,
                 lane.epsilon, lane.temperature, lane.power, 0, False)
 
 
@@ -216,7 +217,7 @@ def _build(variant: Variant, fingerprint: str):
             i = lane.agent
             s = lane.state
             c = lane.counter
-            row = (i * S + s) * A
+            row = lane.table + s * A
             base = s * A * block
             if PREFETCH:  # the outcome blocks of s, while the Q row is read and the action chosen
                 for p in range(0, A * block, 8):
@@ -231,7 +232,7 @@ def _build(variant: Variant, fingerprint: str):
             ends = (packed >> 32) != 0
             if NOISY:
                 r += model.reward_std[_u(s), _u(a)] * gaussian(mix64(c + _NOISE))
-            row2 = (i * S + s2) * A
+            row2 = lane.table + s2 * A
             alpha = step_size(lane.alpha, lane.power, counts, row + a, visits_)
             g = lane.gamma
             a2 = 0
@@ -241,10 +242,11 @@ def _build(variant: Variant, fingerprint: str):
                 # number instead of taking a branch that would be mispredicted half the time.
                 x = mix64(c + _LEARNER)
                 coin = np.int64(x >> _S63)  # 1: table A is updated
-                upd = ((2 * i + 1 - coin) * S + s) * A + a
-                other = ((2 * i + coin) * S + s) * A + a
-                best = greedy(q_ab, ((2 * i + 1 - coin) * S + s2) * A, x, a_, tie_, tie_table)
-                bootstrap = r + g * q_ab[_u(((2 * i + coin) * S + s2) * A + best)]
+                upd_table = 2 * lane.table + (1 - coin) * S * A
+                other_table = 2 * lane.table + coin * S * A
+                upd, other = upd_table + s * A + a, other_table + s * A + a
+                best = greedy(q_ab, upd_table + s2 * A, x, a_, tie_, tie_table)
+                bootstrap = r + g * q_ab[_u(other_table + s2 * A + best)]
                 target = r if ends else bootstrap
                 u_sa = q_ab[_u(upd)]
                 q_ab[_u(upd)] = u_sa + alpha * (target - u_sa)
@@ -268,7 +270,7 @@ def _build(variant: Variant, fingerprint: str):
                     plan(q, counts, model_next, model_reward, state.seen, state.n_seen, model.terminal, i, s, a,
                          s2, r, g, lane.alpha, lane.power, visits_, hyper.planning_steps, mix64(c + _PLANNING), S, a_)
             t = lane.t + 1
-            lane = Lane(i, lane.episode, t, s2, c + COUNTER_STEP, lane.total + r, lane.alpha, g, lane.threshold,
+            lane = Lane(i, lane.table, lane.episode, t, s2, c + COUNTER_STEP, lane.total + r, lane.alpha, g, lane.threshold,
                         lane.epsilon, lane.temperature, lane.power, a2, True)
             if ends or t >= max_steps:
                 i, e = lane.agent, lane.episode

@@ -24,7 +24,7 @@ from numba import njit
 
 from .._config import KERNEL
 from .._interface import TABLE_ACTIONS, TIE_WIDTH
-from ._llvm import as_float
+from ._llvm import as_float, row4
 from .rng import explores, pick, uniform
 
 _u = np.uint64  # unsigned indices: numba then emits no negative-index wraparound code
@@ -37,10 +37,7 @@ _ALL4 = (1 << TABLE_ACTIONS) - 1
 def q_max(q, row, A):
     """``max_a q[row + a]``."""
     if A == TABLE_ACTIONS:
-        v0, v1, v2, v3 = q[_u(row)], q[_u(row + 1)], q[_u(row + 2)], q[_u(row + 3)]
-        m01 = v0 if v0 > v1 else v1
-        m23 = v2 if v2 > v3 else v3
-        return m01 if m01 > m23 else m23
+        return row4(q, row)[0]
     best = q[_u(row)]
     for a in range(1, A):
         v = q[_u(row + a)]
@@ -51,12 +48,7 @@ def q_max(q, row, A):
 @njit(**KERNEL)
 def greedy_mask(q, row):
     """For 4 actions: the bit mask of the maximisers of ``q[row:row + 4]``."""
-    v0, v1, v2, v3 = q[_u(row)], q[_u(row + 1)], q[_u(row + 2)], q[_u(row + 3)]
-    m01 = v0 if v0 > v1 else v1
-    m23 = v2 if v2 > v3 else v3
-    best = m01 if m01 > m23 else m23
-    return (np.int64(v0 == best) | (np.int64(v1 == best) << 1)
-            | (np.int64(v2 == best) << 2) | (np.int64(v3 == best) << 3))
+    return row4(q, row)[1]
 
 
 @njit(**KERNEL)
