@@ -20,6 +20,9 @@ import pytest
 THROUGHPUT: dict = defaultdict(dict)
 #: group -> the name of the member the others are compared with.
 BASELINES: dict = {}
+#: The name of the yardstick's row (bench/yardstick.py): where a group has one, every rate of
+#: the group is also printed as a ratio to it.
+YARDSTICK = "yardstick: hand-tuned numba, 4 agents per thread, every thread"
 
 
 def record(benchmark, group: str, name: str, agent_steps: int, *, baseline: str | None = None) -> float:
@@ -62,6 +65,8 @@ def pytest_terminal_summary(terminalreporter):
     for group, rates in THROUGHPUT.items():
         tr.write_line(group)
         base, label = _baseline(group, rates)
+        yardstick = rates.get(YARDSTICK)
         for name, rate in sorted(rates.items(), key=lambda kv: -kv[1]):
             ratio = f"  {rate / base:10.3g} x {label}" if base else ""
-            tr.write_line(f"  {name:<40} {rate / 1e6:10.2f} M/s{ratio}")
+            ratio += f"  {rate / yardstick:6.3f} x yardstick" if yardstick else ""
+            tr.write_line(f"  {name:<48} {rate / 1e6:10.2f} M/s{ratio}")

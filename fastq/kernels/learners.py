@@ -151,20 +151,16 @@ def policy(q, row, s, x, threshold, temperature, A, softmax, tie, masked, allowe
 
 
 @njit(**KERNEL)
-def begin(i, e, model, hyper, keys, q, S, A, algo, softmax, tie, masked):
-    """Agent ``i`` at the start of episode ``e``: its start state, the episode's hyperparameters
-    and (SARSA) its first action.  Once per episode: a call, compiled once for every variant."""
+def begin(i, e, model, hyper, keys, S, A):
+    """Agent ``i`` at the start of episode ``e``: its start state and the episode's
+    hyperparameters.  Once per episode: a call, compiled once for every variant.  (SARSA's
+    first action is chosen at the episode's first step, with the policy draw of step 0.)"""
     c = counter(keys[i], e)
     s = sample_start(model.start_cum, uniform(mix64(c + _RESET)))
     epsilon = schedule_value(hyper.epsilon_table, hyper.epsilon_row[i], e)
-    threshold = explore_threshold(epsilon)
-    temperature = schedule_value(hyper.temperature_table, hyper.temperature_row[i], e)
-    action = 0
-    if algo == SARSA:  # SARSA carries its action from step to step
-        action = policy(q, (i * S + s) * A, s, mix64(c + _POLICY), threshold, temperature, A, softmax, tie, masked,
-                        model.allowed_mask, model.n_allowed, model.allowed_actions, model.tie_table)
     return Lane(i, i * S * A, e, 0, s, c, 0.0, schedule_value(hyper.alpha_table, hyper.alpha_row[i], e),
-                hyper.gamma[i], threshold, epsilon, temperature, hyper.alpha_power[i], action, True)
+                hyper.gamma[i], explore_threshold(epsilon), epsilon,
+                schedule_value(hyper.temperature_table, hyper.temperature_row[i], e), hyper.alpha_power[i], 0, True)
 
 
 @njit(**KERNEL)
@@ -222,8 +218,11 @@ def _build(variant: Variant, fingerprint: str):
             if PREFETCH:  # the outcome blocks of s, while the Q row is read and the action chosen
                 for p in range(0, A * block, 8):
                     prefetch(outcomes, base + p)
-            if ALGO == SARSA:
+            if ALGO == SARSA:  # the action chosen in the previous step, or at an episode's start
                 a = lane.action
+                if lane.t == 0:
+                    a = policy(q, row, s, mix64(c + _POLICY), lane.threshold, lane.temperature, a_, softmax_, tie_,
+                               masked_, allowed_mask, n_allowed, allowed_actions, tie_table)
             else:
                 a = policy(q, row, s, mix64(c + _POLICY), lane.threshold, lane.temperature, a_, softmax_, tie_,
                            masked_, allowed_mask, n_allowed, allowed_actions, tie_table)
@@ -282,26 +281,23 @@ def _build(variant: Variant, fingerprint: str):
                     i, e = nxt, episode_start
                     nxt += 1
                 if e < episode_stop:
-                    lane = begin(i, e, model, hyper, keys, q, S, a_, ALGO + 0, softmax_, tie_, masked_)
+                    lane = begin(i, e, model, hyper, keys, S, a_)
                 else:
                     lane = retired(lane)
             return lane, nxt
 
         # Every lane steps in turn; a lane whose agent is done takes the next agent of the
         # range, and retires when none is left.  Lanes beyond the range's agents never start.
-        lane0 = begin(agent_start, episode_start, model, hyper, keys, q, S, a_, ALGO + 0, softmax_, tie_, masked_)
+        lane0 = begin(agent_start, episode_start, model, hyper, keys, S, a_)
         lane1 = lane2 = lane3 = lane0
         if LANES >= 2:
-            lane1 = begin(min(agent_start + 1, agent_stop - 1), episode_start, model, hyper, keys, q, S, a_,
-                           ALGO + 0, softmax_, tie_, masked_)
+            lane1 = begin(min(agent_start + 1, agent_stop - 1), episode_start, model, hyper, keys, S, a_)
             lane1 = lane1 if agent_start + 1 < agent_stop else retired(lane1)
         if LANES >= 3:
-            lane2 = begin(min(agent_start + 2, agent_stop - 1), episode_start, model, hyper, keys, q, S, a_,
-                           ALGO + 0, softmax_, tie_, masked_)
+            lane2 = begin(min(agent_start + 2, agent_stop - 1), episode_start, model, hyper, keys, S, a_)
             lane2 = lane2 if agent_start + 2 < agent_stop else retired(lane2)
         if LANES >= 4:
-            lane3 = begin(min(agent_start + 3, agent_stop - 1), episode_start, model, hyper, keys, q, S, a_,
-                           ALGO + 0, softmax_, tie_, masked_)
+            lane3 = begin(min(agent_start + 3, agent_stop - 1), episode_start, model, hyper, keys, S, a_)
             lane3 = lane3 if agent_start + 3 < agent_stop else retired(lane3)
         nxt = min(agent_start + LANES, agent_stop)
         running = True
