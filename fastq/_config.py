@@ -90,6 +90,16 @@ def _cache_class():
                 _warn_once("read a cached kernel", exc)
                 return None
 
+        def _index_key(self, sig, codegen):
+            # A kernel built by a factory (fastq.kernels.learners) is fully determined by its
+            # source fingerprint and variant, given as ``__fastq_key__``: numba's own key would
+            # pickle the closure's cells, the helpers it calls among them, differently in every
+            # process.
+            key = getattr(self._py_func, "__fastq_key__", None)
+            if key is None:
+                return super()._index_key(sig, codegen)
+            return sig, codegen.magic_tuple(), (hashlib.sha256(key.encode()).hexdigest(),)
+
         def save_overload(self, sig, data):
             try:
                 super().save_overload(sig, data)

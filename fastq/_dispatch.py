@@ -14,18 +14,22 @@ import time
 
 import numpy as np
 
-from ._interface import DOUBLE_Q, DYNA_Q, EXPECTED_SARSA, Q_LEARNING, SARSA, TABLE_ACTIONS, Variant
+from ._interface import DOUBLE_Q, DYNA_Q, EXPECTED_SARSA, MC_CONTROL, Q_LEARNING, SARSA, TABLE_ACTIONS, TD, Variant
 from ._parallel import over_agents
 
 #: Agents each thread steps in turn, per learner (the default of :func:`variant`).  Their steps
-#: are independent, so the processor overlaps them: the fastest of 1-4 lanes measured on
-#: FrozenLake-8x8 (docs/performance.md); Dyna-Q's planning updates dominate its step, so one.
-LANES = {Q_LEARNING: 4, SARSA: 3, EXPECTED_SARSA: 4, DOUBLE_Q: 3, DYNA_Q: 1}
+#: are independent, so the processor overlaps them.  Three for the one-step learners: 0.84 of
+#: the yardstick for Q-learning on one thread where four give 0.87 and two 0.73, and each lane
+#: costs about 0.7 s of compilation (docs/performance.md); Dyna-Q's planning updates dominate its
+#: step, and the learners with more than one step spend theirs in a call, so one.
+LANES = {Q_LEARNING: 3, SARSA: 3, EXPECTED_SARSA: 3, DOUBLE_Q: 3, DYNA_Q: 1, TD: 2,
+         **dict.fromkeys(range(TD + 1, MC_CONTROL + 1), 1)}
 #: Models whose outcome blocks exceed this many bytes prefetch them (they leave the core's cache).
 PREFETCH_BYTES = 1 << 19
 
 
-def variant(code: int, mdp, *, softmax: bool, tie_random: bool, visits: bool, lanes: int | None = None) -> Variant:
+def variant(code: int, mdp, *, softmax: bool, tie_random: bool, visits: bool, lanes: int | None = None,
+            trace: int = 0, first_visit: bool = False, loss: bool = False) -> Variant:
     """The :class:`Variant` of learner ``code`` on ``mdp`` with these options.
 
     Examples
@@ -33,7 +37,7 @@ def variant(code: int, mdp, *, softmax: bool, tie_random: bool, visits: bool, la
     >>> import fastq
     >>> from fastq._dispatch import variant
     >>> variant(0, fastq.make("FrozenLake-8x8").mdp, softmax=False, tie_random=True, visits=False)
-    Variant(algo=0, softmax=False, tie_random=True, visits=False, noisy=False, masked=False, actions=4, outcomes=3, lanes=4, prefetch=False)
+    Variant(algo=0, softmax=False, tie_random=True, visits=False, noisy=False, masked=False, actions=4, outcomes=3, lanes=3, prefetch=False, trace=0, first_visit=False, loss=False)
     """
     S, A, K = mdp.shape
     return Variant(
@@ -42,6 +46,7 @@ def variant(code: int, mdp, *, softmax: bool, tie_random: bool, visits: bool, la
         actions=TABLE_ACTIONS if A == TABLE_ACTIONS else 0, outcomes=K if K in (1, 3) else 0,
         lanes=LANES[code] if lanes is None else int(lanes),
         prefetch=S * A * (3 * K - 1) * 8 > PREFETCH_BYTES,
+        trace=int(trace), first_visit=bool(first_visit), loss=bool(loss),
     )
 
 

@@ -29,8 +29,19 @@ from typing import NamedTuple
 
 import numpy as np
 
-#: Algorithm codes, in the order of :data:`fastq.algos.ALGORITHMS`.
+#: Algorithm codes, in the order of :data:`fastq.algos.ALGORITHMS`: control with one step ...
 Q_LEARNING, SARSA, EXPECTED_SARSA, DOUBLE_Q, DYNA_Q = 0, 1, 2, 3, 4
+#: ... prediction of a fixed policy's values ...
+TD, N_STEP_TD, TD_LAMBDA, MC_PREDICTION = 5, 6, 7, 8
+#: ... and control with more than one step.
+N_STEP_SARSA, SARSA_LAMBDA, Q_LAMBDA, MC_CONTROL = 9, 10, 11, 12
+#: The prediction learners: they learn V of a given policy instead of Q.
+PREDICTION = (TD, N_STEP_TD, TD_LAMBDA, MC_PREDICTION)
+#: The learners with eligibility traces, and those that keep the steps of an episode in a buffer.
+TRACES = (TD_LAMBDA, SARSA_LAMBDA, Q_LAMBDA)
+BUFFERED = (N_STEP_TD, MC_PREDICTION, N_STEP_SARSA, MC_CONTROL)
+#: Kinds of eligibility trace (:attr:`Variant.trace`).
+ACCUMULATING, REPLACING, DUTCH = 0, 1, 2
 
 #: Actions of the models whose greedy choice takes the table path (compass grids).
 TABLE_ACTIONS = 4
@@ -85,6 +96,13 @@ class Variant(NamedTuple):
     lanes: int
     #: Prefetch the outcome blocks of each state (large models, see :mod:`fastq.kernels._llvm`).
     prefetch: bool
+    #: The kind of eligibility trace of the trace learners (:data:`ACCUMULATING`,
+    #: :data:`REPLACING`, :data:`DUTCH`: true online TD(lambda)); 0 for the others.
+    trace: int = ACCUMULATING
+    #: Monte Carlo updates only the first visit of a state (pair) in an episode.
+    first_visit: bool = False
+    #: Record the mean squared TD error of each episode's updates (``Outputs.loss``).
+    loss: bool = False
 
 
 class Model(NamedTuple):
@@ -131,12 +149,19 @@ class Hyper(NamedTuple):
     temperature_table: np.ndarray
     temperature_row: np.ndarray
     planning_steps: int            # Dyna-Q's planning updates per real step
+    lam: np.ndarray                # (agents,) float64: the trace decay lambda
+    n: np.ndarray                  # (agents,) int64: the steps of n-step returns
+    policy_threshold: np.ndarray   # (rows, S, A) int64: a fixed policy's ceil(cumulative * 2**53)
+    policy_row: np.ndarray         # (agents,) int64: each agent's row of policy_threshold
+    true_values: np.ndarray        # (rows, S) float64: the policy's exact values (prediction)
+    true_row: np.ndarray           # (agents,) int64: each agent's row of true_values
 
 
 class State(NamedTuple):
-    """The learner's tables, updated in place.  ``q``, ``q_ab`` and ``model_reward`` are all
-    float64 or all float32 (``train(dtype=...)``; updates are computed in float64 either way).
-    Arrays a learner does not use may have any shape (the caller passes small placeholders)."""
+    """The learner's tables, updated in place.  ``q``, ``q_ab``, ``model_reward``, ``v`` and
+    ``trace`` are all float64 or all float32 (``train(dtype=...)``; updates are computed in
+    float64 either way).  Arrays a learner does not use may have any shape (the caller passes
+    small placeholders)."""
 
     q: np.ndarray             # (agents, S, A): the values the policy acts on
     q_ab: np.ndarray          # (2 * agents, S, A): Double Q's tables A (row 2i) and B (row 2i + 1)
@@ -145,14 +170,25 @@ class State(NamedTuple):
     model_reward: np.ndarray  # (agents, S, A): Dyna-Q's model rewards
     seen: np.ndarray          # (agents, S * A) int64: Dyna-Q's seen pairs s * A + a, in order
     n_seen: np.ndarray        # (agents,) int64
+    v: np.ndarray             # (agents, S): the prediction learners' state values
+    trace: np.ndarray         # (agents, S) or (agents, S, A): eligibility traces, 0 between episodes
+    active: np.ndarray        # (agents, S or S * A) int64: the entries with a trace, in order
+    n_active: np.ndarray      # (agents,) int64
+    steps: np.ndarray         # (agents, B, 3) int64: an episode's buffer of (state, action, reward bits)
+    first: np.ndarray         # (agents, S or S * A) int64: last episode (+ 1) each entry was updated in
 
 
 class Outputs(NamedTuple):
-    """Per-episode results, (agents, episodes): undiscounted return, steps, goal entered."""
+    """Per-episode results, (agents, episodes): undiscounted return, steps, goal entered; the
+    mean squared TD error of the episode's updates (``Variant.loss``; else a placeholder); and
+    for prediction, (agents, episodes + 1), the RMS error of V over the non-terminal states
+    after each episode (column 0, before any learning, is filled by the caller)."""
 
     returns: np.ndarray    # float64
     lengths: np.ndarray    # int32; a length > 0 marks a finished episode
     successes: np.ndarray  # bool
+    loss: np.ndarray       # float64
+    rms_error: np.ndarray  # float64
 
 
 def _frozen(arr: np.ndarray) -> np.ndarray:

@@ -77,47 +77,13 @@ def train_arguments() -> tuple[list[str], set[str], set[str]]:
     return names, per_agent, set(_train.SCHEDULE_ARGUMENTS) & per_agent
 
 
-def _check_planning_steps(algo: str, value) -> None:
-    from ._train import MAX_PLANNING_STEPS
-
-    if value is None:
-        return
-    if algo != "dyna_q":
-        raise ArgumentError("planning_steps", f"planning_steps applies to algo='dyna_q' only, got algo={algo!r}")
-    _validate.integer("planning_steps", value, low=0, high=MAX_PLANNING_STEPS)
-
-
-def _checks() -> dict:
-    """One check per train() setting: ``check(algo, agents, episodes, value)``."""
-    def hyper(name):
-        interval = _validate.HYPERPARAMETERS[name]
-        if name in ("alpha", "epsilon", "temperature"):  # numbers, arrays and schedules
-            def check(algo, agents, episodes, value):
-                if name == "alpha" and isinstance(value, algos.visits):
-                    return  # checked when it was made
-                algos.schedule_table(name, value, agents, episodes, **interval)
-        else:
-            def check(algo, agents, episodes, value):
-                _validate.per_agent(name, value, agents, **interval)
-        return check
-
-    checks = {name: hyper(name) for name in _validate.HYPERPARAMETERS}
-    checks.update({
-        "tie_break": lambda algo, agents, episodes, v: _validate.choice("tie_break", v, algos.TIE_BREAKS),
-        "exploration": lambda algo, agents, episodes, v: _validate.choice("exploration", v, algos.EXPLORATIONS),
-        "backend": lambda algo, agents, episodes, v: _validate.choice("backend", v, algos.BACKENDS),
-        "dtype": lambda algo, agents, episodes, v: _validate.table_dtype("dtype", v),
-        "eval_every": lambda algo, agents, episodes, v: v is None or _validate.integer("eval_every", v, low=1),
-        "planning_steps": lambda algo, agents, episodes, v: _check_planning_steps(algo, v),
-    })
-    return checks
-
-
-def check_train_settings(algo: str, agents: int, episodes: int, settings: dict) -> None:
-    """Check train() settings with the validators train() uses, without training.
+def check_train_settings(env, algo: str, agents: int, episodes: int, settings: dict) -> None:
+    """Check train() settings with train()'s own checks (:func:`fastq._train.check_arguments`),
+    without training.
 
     Parameters
     ----------
+    env : environment
     algo : str
     agents, episodes : int
     settings : dict
@@ -131,22 +97,16 @@ def check_train_settings(algo: str, agents: int, episodes: int, settings: dict) 
     Examples
     --------
     >>> from fastq._sweep_plan import check_train_settings
-    >>> check_train_settings("q_learning", 2, 10, {"alpha": [0.1, 0.5], "tie_break": "first"})
+    >>> check_train_settings("FrozenLake-4x4", "q_learning", 2, 10, {"alpha": [0.1, 0.5], "tie_break": "first"})
     >>> try:
-    ...     check_train_settings("q_learning", 1, 10, {"alpha": 2.0})
+    ...     check_train_settings("FrozenLake-4x4", "q_learning", 1, 10, {"alpha": 2.0})
     ... except ValueError as exc:
     ...     exc.argument, str(exc)
     ('alpha', 'alpha must be finite and in the range 0.0 < value <= 1.0, got 2.0')
     """
-    checks = _checks()
-    missing = sorted(set(train_arguments()[0]) - set(checks))
-    if missing:  # pragma: no cover - a new train() argument needs its check here
-        raise NotImplementedError(f"the sweep cannot check train()'s argument {missing[0]!r}")
-    for name, value in settings.items():
-        try:
-            checks[name](algo, agents, episodes, value)
-        except (ValueError, TypeError) as exc:
-            raise _about(exc, name) from None
+    from ._train import check_arguments
+
+    check_arguments(env, algo, agents, episodes, settings)
 
 
 def _about(exc: Exception, argument: str, message: str | None = None) -> Exception:
@@ -417,11 +377,11 @@ class Plan:
 
         everyone = range(len(group.cells))
         try:
-            check_train_settings(group.algo, len(everyone), self.episodes, settings(everyone))
+            check_train_settings(group.env, group.algo, len(everyone), self.episodes, settings(everyone))
         except (ValueError, TypeError):
             for p in everyone:  # the first cell at fault
                 try:
-                    check_train_settings(group.algo, 1, self.episodes, settings([p]))
+                    check_train_settings(group.env, group.algo, 1, self.episodes, settings([p]))
                 except (ValueError, TypeError) as one:
                     c = group.cells[p]
                     raise _cell_error(one, c, self.cells[c], one.argument) from None

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 import time
 import warnings
@@ -40,13 +41,15 @@ from .solve import greedy_metrics
 BLOCK_AGENT_STEPS = 2**26
 #: Hyperparameters that take one value per agent (a number or an (agents,) array); a sweep passes
 #: every grid cell's value of these per agent, so cells differing only in them share a call.
-PER_AGENT_ARGUMENTS = ("alpha", "gamma", "epsilon", "q_init", "temperature")
+PER_AGENT_ARGUMENTS = ("alpha", "gamma", "epsilon", "q_init", "temperature", "n", "lam", "v_init")
 #: Those of them that also take a schedule, or a sequence of numbers and schedules.
 SCHEDULE_ARGUMENTS = ("alpha", "epsilon", "temperature")
 #: Dyna-Q's planning updates per real step when not given (Sutton & Barto's Figure 8.2 uses 5 and 50).
 DEFAULT_PLANNING_STEPS = 5
 #: Most planning updates per real step.
 MAX_PLANNING_STEPS = 10_000
+#: Largest n of the n-step learners.
+MAX_N = 1 << 20
 
 
 def train(
@@ -70,6 +73,13 @@ def train(
     dtype="float64",
     threads: int | None = None,
     progress: bool = False,
+    policy=None,
+    n=None,
+    lam=None,
+    trace: str = "accumulating",
+    first_visit: bool | None = None,
+    v_init=0.0,
+    record_loss: bool = False,
 ) -> Result:
     """Train a population of independent tabular agents.
 
@@ -146,14 +156,20 @@ def train(
     request = _request(env, algo, agents=agents, episodes=episodes, alpha=alpha, gamma=gamma, epsilon=epsilon,
                        q_init=q_init, tie_break=tie_break, exploration=exploration, temperature=temperature,
                        planning_steps=planning_steps, eval_every=eval_every, seed=seed, agent_ids=agent_ids,
-                       backend=backend, dtype=dtype, threads=threads, progress=progress)
+                       backend=backend, dtype=dtype, threads=threads, progress=progress, policy=policy, n=n,
+                       lam=lam, trace=trace, first_visit=first_visit, v_init=v_init, record_loss=record_loss)
     mdp, learner = request.mdp, request.learner
-    state = learner.allocate(mdp, request.params["q_init"], request.dtype, request.visits)
-    out = Outputs(np.zeros((request.agents, request.episodes)),
-                  np.zeros((request.agents, request.episodes), dtype=np.int32),
-                  np.zeros((request.agents, request.episodes), dtype=np.bool_))
+    init = request.params["v_init" if learner.predicts else "q_init"]
+    state = learner.allocate(mdp, init, request.dtype, request.visits, request.buffer)
+    size = (request.agents, request.episodes)
+    out = Outputs(np.zeros(size), np.zeros(size, dtype=np.int32), np.zeros(size, dtype=np.bool_),
+                  np.full(size, np.nan) if request.record_loss else np.zeros((1, 1)),
+                  np.zeros((request.agents, request.episodes + 1)) if learner.predicts else np.zeros((1, 1)))
+    if learner.predicts:  # before any learning
+        out.rms_error[:, 0] = _rms_error(state.v, request.hyper, mdp.terminal)
     variant = _dispatch.variant(learner.code, mdp, softmax=request.exploration == "softmax",
-                                tie_random=request.tie_break == "random", visits=request.visits)
+                                tie_random=request.tie_break == "random", visits=request.visits,
+                                trace=request.trace, first_visit=request.first_visit, loss=request.record_loss)
     run = _dispatch.learner(variant, request.backend)
     arguments = (kernel_model(mdp), request.hyper, request.keys)
     compile_time = 0.0
@@ -190,10 +206,38 @@ class _Request:
     dtype: np.dtype
     threads: int | None
     progress: bool
+    trace: int
+    first_visit: bool
+    record_loss: bool
+    buffer: int
+
+
+def check_arguments(env, algo: str, agents: int, episodes: int, settings: dict) -> None:
+    """Check :func:`train` arguments exactly as train() does, without training or compiling:
+    ``settings`` are keyword arguments of train() (the others take their defaults).  Leaves out
+    the memory estimate (a sweep runs its agents in chunks and sizes them itself).
+
+    Raises
+    ------
+    ArgumentError, ArgumentTypeError
+        train()'s, naming the argument in ``.argument``.
+
+    Examples
+    --------
+    >>> from fastq._train import check_arguments
+    >>> check_arguments("FrozenLake-4x4", "n_step_td", 2, 10, {"n": [1, 0], "policy": [0] * 16})
+    Traceback (most recent call last):
+    ...
+    fastq._validate.ArgumentError: n must hold integers in the range 1 <= value <= 1048576, got 0 (entry 1)
+    """
+    defaults = {name: p.default for name, p in inspect.signature(train).parameters.items()
+                if p.kind is p.KEYWORD_ONLY and name not in ("agents", "episodes")}
+    _request(env, algo, agents=agents, episodes=episodes, **{**defaults, **settings}, check_memory=False)
 
 
 def _request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_break, exploration, temperature,
-             planning_steps, eval_every, seed, agent_ids, backend, dtype, threads, progress) -> _Request:
+             planning_steps, eval_every, seed, agent_ids, backend, dtype, threads, progress, policy, n, lam, trace,
+             first_visit, v_init, record_loss, check_memory=True) -> _Request:
     """Check every argument of :func:`train` and turn it into the kernels' form."""
     if isinstance(env, str):
         env = make(env)
@@ -221,11 +265,17 @@ def _request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_
     visits = isinstance(alpha, algos.visits)
     learner = LEARNERS[algo]
     S, A, _ = mdp.shape
+    steps = _steps_options(learner, mdp, agents, trace=trace, first_visit=first_visit, n=n, lam=lam, policy=policy,
+                           q_init=q_init, v_init=v_init, eval_every=eval_every, visits=visits)
+    if not isinstance(record_loss, (bool, np.bool_)):
+        raise _validate.ArgumentTypeError("record_loss", f"record_loss must be True or False, got {record_loss!r}")
     shown = "" if dtype == np.float64 else f", dtype={dtype.name!r}"
-    _validate.memory(  # before the per-agent arrays below: the estimate counts them too
-        f"train(agents={agents}, episodes={episodes}{shown}) on {S} states x {A} actions",
-        agents * learner.table_bytes(S, A, dtype.itemsize, visits) + agents * episodes * (8 + 4 + 1),
-    )
+    per_episode = 8 + 4 + 1 + 8 * bool(record_loss) + 8 * learner.predicts  # outputs per agent-episode
+    if check_memory:  # before the per-agent arrays below: the estimate counts them too
+        _validate.memory(
+            f"train(agents={agents}, episodes={episodes}{shown}) on {S} states x {A} actions",
+            agents * learner.table_bytes(S, A, dtype.itemsize, visits, steps["buffer"]) + agents * episodes * per_episode,
+        )
     if visits:
         alpha_table, alpha_row = np.ones((1, 1)), np.zeros(agents, dtype=np.int64)
         alpha_power = np.full(agents, alpha.power)
@@ -242,6 +292,12 @@ def _request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_
         "gamma": _validate.per_agent("gamma", gamma, agents, **_validate.HYPERPARAMETERS["gamma"]),
         "q_init": _validate.per_agent("q_init", q_init, agents, **_validate.HYPERPARAMETERS["q_init"]),
     }
+    if learner.predicts:
+        params["v_init"] = _validate.per_agent("v_init", v_init, agents, **_validate.HYPERPARAMETERS["q_init"])
+    if learner.traces:
+        params["lam"] = _validate.per_agent("lam", lam, agents, low=0.0, high=1.0)
+    if steps["n"] is not None:
+        params["n"] = steps["n"]
     schedules = {}
     for name, table, row, rows in (("alpha", alpha_table, alpha_row, alpha_rows),
                                    ("epsilon", eps_table, eps_row, eps_rows),
@@ -258,15 +314,104 @@ def _request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_
     ids = (np.arange(agents, dtype=np.uint64) if agent_ids is None
            else _validate.per_agent_int("agent_ids", agent_ids, agents, high=2**63 - 1))
     keys = stream_keys(seeds, ids)
+    policy_threshold, policy_row, true_values, true_row = _policy_tables(learner, mdp, steps["policy"], params["gamma"])
     hyper = Hyper(params["gamma"], alpha_table, alpha_row, alpha_power, eps_table, eps_row, temp_table, temp_row,
-                  planning_steps)
+                  planning_steps, params.get("lam", np.zeros(agents)),
+                  params["n"] if "n" in params else np.full(agents, mdp.max_steps, dtype=np.int64),
+                  policy_threshold, policy_row, true_values, true_row)
     for arr in (keys, alpha_table, alpha_row, alpha_power, eps_table, eps_row, temp_table, temp_row):
         arr.flags.writeable = False
     return _Request(env=env, mdp=mdp, algo=algo, learner=learner, agents=agents, episodes=episodes,
                     hyper=hyper, params=params, schedules=schedules, keys=keys, seeds=seeds,
                     scalar_seed=scalar_seed, ids=ids, agent_ids_given=agent_ids is not None, visits=visits,
                     exploration=exploration, tie_break=tie_break, planning_steps=planning_steps,
-                    eval_every=eval_every, backend=backend, dtype=dtype, threads=threads, progress=progress)
+                    eval_every=eval_every, backend=backend, dtype=dtype, threads=threads, progress=progress,
+                    trace=steps["trace"], first_visit=steps["first_visit"], record_loss=bool(record_loss),
+                    buffer=steps["buffer"])
+
+
+def _steps_options(learner, mdp, agents, *, trace, first_visit, n, lam, policy, q_init, v_init, eval_every, visits):
+    """Check the arguments of the learners with more than one step, and of prediction: each
+    applies to some learners only, and a learner that needs one has it.  Returns ``trace``,
+    ``first_visit``, ``n`` (per agent, or None), the policy (or None) and the buffer size."""
+    name, code = learner.name, learner.code
+
+    def only(argument, given, which, what):
+        if given and name not in which:
+            raise _validate.ArgumentError(argument, f"{argument} applies to {what} only, got algo={name!r}")
+
+    _validate.choice("trace", trace, algos.TRACE_KINDS)
+    only("trace", trace != "accumulating", ("td_lambda", "sarsa_lambda", "q_lambda"), "td_lambda, sarsa_lambda and q_lambda")
+    only("trace", trace == "dutch", ("td_lambda",), "td_lambda (true online TD(lambda))")
+    if first_visit is not None and not isinstance(first_visit, (bool, np.bool_)):
+        raise _validate.ArgumentTypeError("first_visit", f"first_visit must be True, False or None, got {first_visit!r}")
+    only("first_visit", first_visit is not None, ("mc_prediction", "mc_control"), "mc_prediction and mc_control")
+    only("n", n is not None, ("n_step_td", "n_step_sarsa"), "n_step_td and n_step_sarsa")
+    only("lam", lam is not None, ("td_lambda", "sarsa_lambda", "q_lambda"), "td_lambda, sarsa_lambda and q_lambda")
+    only("policy", policy is not None, algos.PREDICTION_ALGORITHMS, "the prediction learners")
+    only("eval_every", eval_every is not None, algos.CONTROL_ALGORITHMS, "the control learners")
+    only("v_init", not (isinstance(v_init, (int, float)) and v_init == 0.0), algos.PREDICTION_ALGORITHMS,
+         "the prediction learners (control starts from q_init)")
+    if learner.predicts and not (isinstance(q_init, (int, float)) and q_init == 0.0):
+        raise _validate.ArgumentError("q_init", f"q_init applies to the control learners; {name} starts from v_init")
+    if learner.traces and visits:
+        raise _validate.ArgumentError("alpha", f"alpha=visits(...) does not apply to {name} (a trace updates many "
+                                      "values by one step size); give a number or a schedule")
+    if name in ("n_step_td", "n_step_sarsa") and n is None:
+        raise _validate.ArgumentError("n", f"{name} needs n, the number of steps of its returns (n >= 1)")
+    if learner.traces and lam is None:
+        raise _validate.ArgumentError("lam", f"{name} needs lam, the trace decay lambda (0 <= lam <= 1)")
+    if learner.predicts and policy is None:
+        raise _validate.ArgumentError("policy", f"{name} needs policy, the policy whose values it learns: an (S,) "
+                                      "array of actions or an (S, A) array of probabilities (e.g. "
+                                      "fastq.make(name).uniform_policy()), or one per agent")
+    steps_n = None
+    if n is not None:
+        steps_n = _validate.per_agent_int("n", n, agents, low=1, high=MAX_N)
+    buffer = 0
+    if name in ("n_step_td", "n_step_sarsa"):
+        buffer = int(min(steps_n.max(), mdp.max_steps))
+    elif name in ("mc_prediction", "mc_control"):
+        buffer = mdp.max_steps
+    kind = algos.TRACE_KINDS.index(trace)
+    visit = bool(first_visit) if first_visit is not None else name == "mc_control"
+    checked = None
+    if policy is not None:
+        from .solve import policy_probabilities
+
+        checked = policy_probabilities("policy", policy, mdp, agents)
+    return {"trace": kind, "first_visit": visit, "n": steps_n, "policy": checked, "buffer": buffer}
+
+
+def _policy_tables(learner, mdp, policies, gammas):
+    """The kernels' form of a prediction run's policies: the thresholds of each distinct policy
+    ``(rows, S, A)`` int64 and each agent's row; the exact values of each distinct (policy,
+    gamma) ``(rows, S)`` float64 (:func:`fastq.policy_evaluation`) and each agent's row.  Small
+    placeholders for the control learners."""
+    if not learner.predicts:
+        agents = len(gammas)
+        return (np.zeros((1, 1, 1), np.int64), np.zeros(agents, np.int64), np.zeros((1, 1)),
+                np.zeros(agents, np.int64))
+    from .mdp import _sampling_table
+    from .solve import policy_evaluation
+
+    distinct, policy_row = policies
+    threshold = np.ceil(_sampling_table(distinct) * 2.0**53).astype(np.int64)
+    pairs = sorted(set(zip(policy_row.tolist(), gammas.tolist())))
+    true_values = np.stack([policy_evaluation(mdp, distinct[p], gamma=g) for p, g in pairs])
+    where = {pair: row for row, pair in enumerate(pairs)}
+    true_row = np.array([where[pair] for pair in zip(policy_row.tolist(), gammas.tolist())], dtype=np.int64)
+    for arr in (threshold, policy_row, true_values, true_row):
+        arr.flags.writeable = False
+    return threshold, policy_row, true_values, true_row
+
+
+def _rms_error(v, hyper, terminal) -> np.ndarray:
+    """Each agent's RMS error of ``v`` over the non-terminal states, summed in state order as the
+    kernels sum it (:func:`fastq.reference.multistep.rms_error`)."""
+    from .reference.multistep import rms_error
+
+    return np.array([rms_error(v[i], hyper.true_values[hyper.true_row[i]], terminal) for i in range(len(v))])
 
 
 def _blocks(request: _Request) -> tuple[list[int], list[int]]:
@@ -345,7 +490,7 @@ def _result(request: _Request, state, out, done, interrupted, evaluations, eval_
         "compile_time": compile_time,
         "versions": versions(),
     }
-    returns, lengths, successes = out
+    returns, lengths, successes = out[:3]
     if done < request.episodes:  # views, not copies: the outputs may fill most of the memory
         returns, lengths, successes = (a[:, :done] for a in (returns, lengths, successes))
     params = dict(request.params)
@@ -353,15 +498,24 @@ def _result(request: _Request, state, out, done, interrupted, evaluations, eval_
         params["seed"] = request.seeds
     if request.agent_ids_given:
         params["agent_ids"] = request.ids
-    q, extra = request.learner.finish(state)
+    table, extra = request.learner.finish(state)
+    v = None
+    if request.learner.predicts:  # V, and no Q: an (agents, S, 0) table
+        v, table = table, np.zeros((agents, request.mdp.n_states, 0), dtype=request.dtype)
+        extra["rms_error"] = out.rms_error[:, : done + 1]
+        meta["first_visit"] = request.first_visit
+    if request.learner.traces:
+        meta["trace"] = algos.TRACE_KINDS[request.trace]
+    if request.record_loss:
+        extra["loss"] = out.loss[:, :done]
     if request.eval_every:
         checkpoints = list(range(request.eval_every, request.episodes + 1, request.eval_every))
         extra["eval_episodes"] = np.array(checkpoints[: len(evaluations)], dtype=np.int64)
         extra["eval_value"] = np.stack([v for v, _ in evaluations], axis=1) if evaluations else np.zeros((agents, 0))
         extra["eval_success"] = np.stack([p for _, p in evaluations], axis=1) if evaluations else np.zeros((agents, 0))
         meta["eval_time"] = eval_time  # included in wall_time
-    return Result(q, returns, lengths, successes, params={k: np.array(v) for k, v in params.items()},
-                  meta=meta, extra=extra)
+    return Result(table, returns, lengths, successes, params={k: np.array(value) for k, value in params.items()},
+                  meta=meta, extra=extra, v=v)
 
 
 def _progress_bar(episodes: int, agents: int):
@@ -371,16 +525,18 @@ def _progress_bar(episodes: int, agents: int):
 
 
 def warmup() -> None:
-    """Compile every numba kernel now (otherwise the first call compiles).
+    """Compile the kernel of every learner now, for the 4-action, 3-outcome grids of the
+    built-ins (FrozenLake's), with its default options (otherwise the first call compiles, or
+    loads the kernel from the on-disk cache).
 
     Examples
     --------
     >>> import fastq
     >>> fastq.warmup()
     """
-    for name in ("FrozenLake-8x8", "CliffWalking"):
-        for algo in ALGORITHMS:
-            train(name, algo, agents=1, episodes=1, backend="numba")
+    for algo in ALGORITHMS:
+        train("FrozenLake-8x8", algo, agents=1, episodes=1, backend="numba",
+              **algos.default_arguments(algo, "FrozenLake-8x8"))
 
 
 __all__ = ["train", "warmup"]

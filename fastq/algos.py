@@ -24,16 +24,59 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validate
-from ._interface import DOUBLE_Q, DYNA_Q, EXPECTED_SARSA, Q_LEARNING, SARSA, State
+from ._interface import (BUFFERED, DOUBLE_Q, DYNA_Q, EXPECTED_SARSA, MC_CONTROL, MC_PREDICTION, N_STEP_SARSA,
+                         N_STEP_TD, PREDICTION, Q_LAMBDA, Q_LEARNING, SARSA, SARSA_LAMBDA, TD, TD_LAMBDA, TRACES,
+                         State)
 
 #: Algorithms :func:`fastq.train` accepts, in the order of their kernel codes.
-ALGORITHMS = ("q_learning", "sarsa", "expected_sarsa", "double_q", "dyna_q")
+ALGORITHMS = ("q_learning", "sarsa", "expected_sarsa", "double_q", "dyna_q",
+              "td", "n_step_td", "td_lambda", "mc_prediction",
+              "n_step_sarsa", "sarsa_lambda", "q_lambda", "mc_control")
+#: Those that learn the values of a given policy (``train(..., policy=...)``): prediction.
+PREDICTION_ALGORITHMS = tuple(ALGORITHMS[code] for code in PREDICTION)
+#: Those that learn to act: control.
+CONTROL_ALGORITHMS = tuple(a for a in ALGORITHMS if a not in PREDICTION_ALGORITHMS)
+#: The control learners that update one value per step (Sutton & Barto chapters 6 and 8).
+ONE_STEP_ALGORITHMS = ALGORITHMS[: DYNA_Q + 1]
+#: The arguments a learner needs beyond the common ones, in a default run (fastq bench, warmup,
+#: the command line): ``n`` of the n-step learners and ``lam`` of the trace learners (the
+#: prediction learners also need a policy: :func:`default_arguments`).
+DEFAULT_N, DEFAULT_LAM = 4, 0.9
+
+
+def default_arguments(algo: str, env) -> dict:
+    """The arguments ``algo`` needs beyond the common ones, for a default run on ``env``: the
+    equiprobable policy for prediction, ``n`` for the n-step learners, ``lam`` for the traces.
+
+    Examples
+    --------
+    >>> import fastq
+    >>> from fastq.algos import default_arguments
+    >>> sorted(default_arguments("td_lambda", "RandomWalk-5"))
+    ['lam', 'policy']
+    >>> default_arguments("q_learning", "FrozenLake-8x8")
+    {}
+    """
+    _validate.choice("algo", algo, ALGORITHMS)
+    out = {}
+    if algo in PREDICTION_ALGORITHMS:
+        from .envs import as_mdp
+
+        out["policy"] = as_mdp(env).uniform_policy()
+    if algo in ("n_step_td", "n_step_sarsa"):
+        out["n"] = DEFAULT_N
+    if LEARNERS[algo].traces:
+        out["lam"] = DEFAULT_LAM
+    return out
 #: Backends: compiled kernels or the numpy reference.
 BACKENDS = ("numba", "numpy")
 #: Exploration rules of the behaviour policy.
 EXPLORATIONS = ("epsilon_greedy", "softmax")
 #: How the greedy action is chosen among equal values.
 TIE_BREAKS = ("random", "first")
+#: Kinds of eligibility trace (``train(..., trace=...)``), in the order of their kernel codes:
+#: ``"dutch"`` is true online TD(lambda) (``td_lambda`` only).
+TRACE_KINDS = ("accumulating", "replacing", "dutch")
 
 
 @dataclass(frozen=True)
@@ -43,7 +86,9 @@ class Learner:
     ``double_tables``: Double Q's two tables, rows ``2i`` (A) and ``2i + 1`` (B) of one
     ``(2 * agents, S, A)`` array, the policy acting on their sum.  ``model``: Dyna-Q's model of
     last observed ``(r, s')`` per pair (a table of next states, one of rewards) and its list of
-    seen pairs.
+    seen pairs.  The learners with more than one step keep traces (one table per agent, the list
+    of traced entries and their marks) or an episode's steps (``buffer`` steps per agent); the
+    prediction learners a table of state values instead of Q.
     """
 
     name: str
@@ -51,51 +96,86 @@ class Learner:
     double_tables: bool = False
     model: bool = False
 
-    def table_bytes(self, S: int, A: int, itemsize: int, visits: bool) -> int:
-        """Bytes of one agent's tables: Q, and the learner's own (:class:`fastq._interface.State`)."""
+    @property
+    def predicts(self) -> bool:
+        """Learns V of a fixed policy (prediction) rather than Q."""
+        return self.code in PREDICTION
+
+    @property
+    def traces(self) -> bool:
+        return self.code in TRACES
+
+    @property
+    def buffers(self) -> bool:
+        return self.code in BUFFERED
+
+    def table_bytes(self, S: int, A: int, itemsize: int, visits: bool, buffer: int = 0) -> int:
+        """Bytes of one agent's tables: Q (or V), and the learner's own
+        (:class:`fastq._interface.State`; ``buffer``: the steps an episode buffer holds)."""
+        rows = S if self.predicts else S * A
         float_tables = 1 + 2 * self.double_tables + self.model
         int_tables = visits + 2 * self.model  # visit counts; Dyna-Q's next states and seen pairs
-        return (float_tables * itemsize + int_tables * 8) * S * A + 8 * 8
+        own = (float_tables * itemsize + int_tables * 8) * rows
+        if self.traces:  # the traces (float64), the list of traced entries, their marks
+            own += 3 * 8 * rows
+        if self.buffers:  # the steps (state, action, reward) and the marks of first visits
+            own += 3 * 8 * buffer + 8 * rows
+        return own + 8 * 8
 
-    def allocate(self, mdp, q_init: np.ndarray, dtype: np.dtype, visits: bool) -> State:
-        """The learner's tables for ``len(q_init)`` agents, at their initial values.
+    def allocate(self, mdp, init: np.ndarray, dtype: np.dtype, visits: bool, buffer: int = 0) -> State:
+        """The learner's tables for ``len(init)`` agents, at their initial values.
 
-        Q holds ``q_init`` (per agent, rounded to ``dtype``) on every allowed action of every
-        non-terminal state, 0 on terminal states and ``-inf`` on disallowed actions (never
-        chosen, never the max).  Filled in place from broadcast views: no temporary as large as
-        a table, which are most of a large run's memory.
+        Q holds ``init`` (``q_init``, per agent, rounded to ``dtype``) on every allowed action of
+        every non-terminal state, 0 on terminal states and ``-inf`` on disallowed actions (never
+        chosen, never the max); V (prediction) holds ``init`` (``v_init``) on the non-terminal
+        states and 0 on the terminal ones.  Filled in place from broadcast views: no temporary as
+        large as a table, which are most of a large run's memory.
         """
-        agents = len(q_init)
+        agents = len(init)
         S, A, _ = mdp.shape
-        free = ~mdp.terminal[:, None] & mdp.allowed
-        fixed = np.where(mdp.terminal[:, None], 0.0, -np.inf).astype(dtype)
-        init = q_init.astype(dtype)[:, None, None]
-
-        def initial(rows: int) -> np.ndarray:
-            out = np.empty((agents, rows, S, A), dtype=dtype)
-            np.copyto(out, fixed)
-            np.copyto(out, init[:, None], where=free)
-            return out.reshape(agents * rows, S, A)
+        rows = S if self.predicts else S * A
 
         def placeholder(shape, dtype) -> np.ndarray:
             return np.zeros(shape, dtype=dtype)
 
-        if self.double_tables:
+        def initial(copies: int) -> np.ndarray:
+            out = np.empty((agents, copies, S, A), dtype=dtype)
+            np.copyto(out, np.where(mdp.terminal[:, None], 0.0, -np.inf).astype(dtype))
+            np.copyto(out, init.astype(dtype)[:, None, None, None], where=~mdp.terminal[:, None] & mdp.allowed)
+            return out.reshape(agents * copies, S, A)
+
+        v = placeholder((1, 1), dtype)
+        q_ab = placeholder((1, 1, 1), dtype)
+        if self.predicts:
+            v = np.zeros((agents, S), dtype=dtype)
+            np.copyto(v, init.astype(dtype)[:, None], where=~mdp.terminal)
+            q = placeholder((1, 1, 1), dtype)
+        elif self.double_tables:
             q_ab = initial(2)
             q = np.add(q_ab[0::2], q_ab[1::2])
         else:
-            q_ab = placeholder((1, 1, 1), dtype)
             q = initial(1)
-        counts = np.zeros((agents, S, A), dtype=np.int64) if visits else placeholder((1, 1, 1), np.int64)
+        counts = np.zeros((agents, rows), dtype=np.int64) if visits else placeholder((1, 1), np.int64)
         if self.model:
-            return State(q, q_ab, counts, np.full((agents, S, A), -1, dtype=np.int64),
-                         np.zeros((agents, S, A), dtype=dtype), np.zeros((agents, S * A), dtype=np.int64),
-                         np.zeros(agents, dtype=np.int64))
-        return State(q, q_ab, counts, placeholder((1, 1, 1), np.int64), placeholder((1, 1, 1), dtype),
-                     placeholder((1, 1), np.int64), placeholder(1, np.int64))
+            model = (np.full((agents, S, A), -1, dtype=np.int64), np.zeros((agents, S, A), dtype=dtype),
+                     np.zeros((agents, S * A), dtype=np.int64), np.zeros(agents, dtype=np.int64))
+        else:
+            model = (placeholder((1, 1, 1), np.int64), placeholder((1, 1, 1), dtype), placeholder((1, 1), np.int64),
+                     placeholder(1, np.int64))
+        marked = self.traces or self.buffers
+        return State(
+            q, q_ab, counts.reshape((agents, S, A) if visits and not self.predicts else counts.shape), *model, v,
+            np.zeros((agents, rows)) if self.traces else placeholder((1, 1), np.float64),
+            np.zeros((agents, rows), dtype=np.int64) if self.traces else placeholder((1, 1), np.int64),
+            np.zeros(agents, dtype=np.int64) if self.traces else placeholder(1, np.int64),
+            np.zeros((agents, max(buffer, 1), 3), dtype=np.int64) if self.buffers else placeholder((1, 1, 3), np.int64),
+            np.zeros((agents, rows), dtype=np.int64) if marked else placeholder((1, 1), np.int64),
+        )
 
     def finish(self, state: State) -> tuple[np.ndarray, dict]:
-        """``Result.q`` and the learner's extra arrays from its final tables."""
+        """``Result.q`` (prediction: ``Result.v``) and the learner's extra arrays from its final tables."""
+        if self.predicts:
+            return state.v, {}
         if self.double_tables:
             q_a, q_b = state.q_ab[0::2], state.q_ab[1::2]
             # exact, and of q's dtype: the same argmax and ties as the sum it acted on
@@ -110,6 +190,14 @@ LEARNERS = {
     "expected_sarsa": Learner("expected_sarsa", EXPECTED_SARSA),
     "double_q": Learner("double_q", DOUBLE_Q, double_tables=True),
     "dyna_q": Learner("dyna_q", DYNA_Q, model=True),
+    "td": Learner("td", TD),
+    "n_step_td": Learner("n_step_td", N_STEP_TD),
+    "td_lambda": Learner("td_lambda", TD_LAMBDA),
+    "mc_prediction": Learner("mc_prediction", MC_PREDICTION),
+    "n_step_sarsa": Learner("n_step_sarsa", N_STEP_SARSA),
+    "sarsa_lambda": Learner("sarsa_lambda", SARSA_LAMBDA),
+    "q_lambda": Learner("q_lambda", Q_LAMBDA),
+    "mc_control": Learner("mc_control", MC_CONTROL),
 }
 assert tuple(LEARNERS) == ALGORITHMS and all(LEARNERS[n].code == c for c, n in enumerate(ALGORITHMS))
 
@@ -248,12 +336,17 @@ def schedule_table(
         if isinstance(v, Schedule):
             lo, hi = v.bounds()
             for bound in (lo, hi):
-                _validate.real(f"{name} schedule value", bound, low=low, high=high, low_closed=low_closed)
+                try:
+                    _validate.real(f"{name} schedule value", bound, low=low, high=high, low_closed=low_closed)
+                except (ValueError, TypeError) as exc:  # about the argument, in the schedule's words
+                    raise type(exc)(name, str(exc)) from None
             table[j] = v.values(width)
         else:
             table[j] = _validate.real(name, v, low=low, high=high, low_closed=low_closed)
     return table, rows, [repr(v) for v in value]
 
 
-__all__ = ["ALGORITHMS", "BACKENDS", "EXPLORATIONS", "LEARNERS", "TIE_BREAKS", "Learner", "Schedule",
+__all__ = ["ALGORITHMS", "BACKENDS", "CONTROL_ALGORITHMS", "EXPLORATIONS", "LEARNERS", "ONE_STEP_ALGORITHMS",
+           "PREDICTION_ALGORITHMS", "default_arguments",
+           "TIE_BREAKS", "TRACE_KINDS", "Learner", "Schedule",
            "exponential", "linear", "visits"]

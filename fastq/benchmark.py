@@ -51,7 +51,7 @@ import numpy as np
 from . import _config, _deprecation, _validate, report
 from ._platform import machine, machine_line
 from ._train import train
-from .algos import ALGORITHMS
+from .algos import ALGORITHMS, ONE_STEP_ALGORITHMS, default_arguments
 from .envs import make, random_map
 from .grid import GridWorld
 from .report import add_ratios
@@ -66,6 +66,8 @@ GROUPS = ("alternatives", "algorithms", "threads", "agents", "grid")
 GRID_SLIP = "2/3"
 #: Name of the Python-loop row of the ``alternatives`` group.
 PYTHON_LOOP = "Python loop over Gymnasium"
+#: Agents of the numpy reference runs of the learners with more than one step (agent by agent).
+REFERENCE_AGENTS = 64
 #: Name of the numpy reference row of the ``alternatives`` group (its baseline).
 REFERENCE = "numpy reference"
 
@@ -277,7 +279,8 @@ def measure(env, algo: str = "q_learning", *, agents: int, episodes: int, backen
     (True, 0.0)
     """
     rounds = _validate.integer("rounds", rounds, low=1)
-    kwargs = dict(agents=agents, episodes=episodes, backend=backend, threads=threads, **SETTINGS)
+    kwargs = dict(agents=agents, episodes=episodes, backend=backend, threads=threads, **SETTINGS,
+                  **default_arguments(algo, env))
     if planning_steps is not None:
         kwargs["planning_steps"] = planning_steps
     compile_time = 0.0
@@ -456,7 +459,10 @@ def run(quick: bool = True, threads: int | None = None, *, plan: Plan | None = N
     if "algorithms" in groups:
         for algo in algos:
             reference = f"{algo}, numpy reference"
-            fastq_run("algorithms", reference, reference, model, algo, agents=plan.agents,
+            # The reference of the learners with more than one step runs agent by agent: its
+            # cost per agent-step does not depend on their number, so a few of them suffice.
+            reference_agents = plan.agents if algo in ONE_STEP_ALGORITHMS else min(plan.agents, REFERENCE_AGENTS)
+            fastq_run("algorithms", reference, reference, model, algo, agents=reference_agents,
                       episodes=plan.reference_episodes, backend="numpy")
             fastq_run("algorithms", f"{algo}, numba", reference, model, algo, agents=plan.agents,
                       episodes=plan.episodes)

@@ -22,12 +22,20 @@ DynaMaze                   S&B Example 8.1                GridWorld   100,000 (c
 Gridworld-4x4              S&B Example 4.1                GridWorld   1,000 (cap)
 Gridworld-5x5              S&B Examples 3.5 and 3.8       TabularMDP  200 (a continuing task)
 FourRooms                  Sutton, Precup & Singh 1999    GridWorld   100,000 (cap)
+RandomWalk-5               S&B Example 6.2                GridWorld   10,000 (cap)
+RandomWalk-19              S&B Example 7.1                GridWorld   10,000 (cap)
 ========================== ============================== =========== ===============================
 
 Overrides of a GridWorld built-in are GridWorld options (all but ``rows``, ``actions`` and
 ``name``), e.g. ``make("FrozenLake-8x8", slip=0.0)`` for the deterministic lake or
 ``make("CliffWalking", cliff="terminate")``.  The TabularMDP built-ins take their own options:
 ``MaxBias`` ``n_actions_b`` and ``max_steps``, ``Gridworld-5x5`` ``max_steps``.
+
+The random walks are Markov reward processes written as one-row grids with two actions, left and
+right: the walk itself is the equiprobable policy, ``make(name).uniform_policy()``, whose exact
+values ``policy_evaluation`` gives (``RandomWalk-5``: 1/6 .. 5/6; ``RandomWalk-19``:
+-0.9 .. 0.9, with gamma 1).  They are the examples of the prediction learners (``td``,
+``n_step_td``, ``td_lambda``, ``mc_prediction``).
 """
 
 from __future__ import annotations
@@ -109,6 +117,11 @@ FROZEN_LAKE_SLIP = Fraction(2, 3)
 SB_COMPASS = "URDL"
 SB_KINGS = "URDLECZQ"
 
+#: Sutton & Barto's random walks (Examples 6.2 and 7.1): start in the middle, terminate at either
+#: end; RandomWalk-5 pays 1 on the right exit and 0 on the left, RandomWalk-19 +1 and -1.
+RANDOM_WALK_5 = ("HFFSFFG",)
+RANDOM_WALK_19 = ("H" + "F" * 9 + "S" + "F" * 9 + "G",)
+
 _GRIDS: dict[str, dict] = {
     "FrozenLake-4x4": dict(
         rows=FROZEN_LAKE_4x4, slip=FROZEN_LAKE_SLIP, step_reward=0.0, goal_reward=1.0,
@@ -143,6 +156,12 @@ _GRIDS: dict[str, dict] = {
     "FourRooms": dict(
         rows=FOUR_ROOMS, slip=0.0, slip_mode="uniform", step_reward=0.0, goal_reward=1.0,
         max_steps=100_000, actions=SB_COMPASS,
+    ),
+    "RandomWalk-5": dict(
+        rows=RANDOM_WALK_5, step_reward=0.0, goal_reward=1.0, hole_reward=0.0, max_steps=10_000, actions="LR",
+    ),
+    "RandomWalk-19": dict(
+        rows=RANDOM_WALK_19, step_reward=0.0, goal_reward=1.0, hole_reward=-1.0, max_steps=10_000, actions="LR",
     ),
 }
 
@@ -289,7 +308,7 @@ def list_envs() -> list[str]:
     >>> fastq.list_envs()[:4]
     ['CliffWalking', 'DynaMaze', 'FourRooms', 'FrozenLake-4x4']
     >>> len(fastq.list_envs())
-    11
+    13
     """
     return sorted([*_GRIDS, *_MODELS])
 

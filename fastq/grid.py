@@ -416,6 +416,18 @@ class GridWorld:
         return [(s, 1.0, float(self.step_reward))]
 
     # ------------------------------------------------------------------ helpers
+    def uniform_policy(self) -> np.ndarray:
+        """The equiprobable policy of the grid's model, ``(S, A)``
+        (:meth:`fastq.TabularMDP.uniform_policy`).
+
+        Examples
+        --------
+        >>> import fastq
+        >>> fastq.make("RandomWalk-5").uniform_policy().shape
+        (7, 2)
+        """
+        return self.mdp.uniform_policy()
+
     def replace(self, **overrides) -> "GridWorld":
         """A copy with some options changed, e.g. ``env.replace(slip=0.0)``.
 

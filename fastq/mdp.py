@@ -272,6 +272,20 @@ class TabularMDP:
         """The model itself, so a TabularMDP is accepted wherever an environment is."""
         return self
 
+    def uniform_policy(self) -> np.ndarray:
+        """The equiprobable policy: ``(S, A)`` float64, uniform over the allowed actions of every
+        non-terminal state, 0 in terminal states (the policy of Sutton & Barto's random walks).
+
+        Examples
+        --------
+        >>> import fastq
+        >>> fastq.make("RandomWalk-5").uniform_policy()[3]
+        array([0.5, 0.5])
+        """
+        policy = self.allowed / self.n_allowed[:, None]
+        policy[self.terminal] = 0.0
+        return policy
+
     @property
     def expected_reward(self) -> np.ndarray:
         """``r(s, a) = sum_k prob[s, a, k] * reward[s, a, k]``, shape (S, A)."""

@@ -145,6 +145,7 @@ class Result:
     params: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    v: np.ndarray | None = None
 
     def __post_init__(self):
         self.params = Params.of(self.params, self.meta.get("schedules") or {}, self.q.shape[0])

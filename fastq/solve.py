@@ -344,6 +344,39 @@ def _stochastic_policy(name: str, arr: np.ndarray, mdp: TabularMDP) -> tuple[np.
     return probs, arr.ndim == 2
 
 
+def policy_probabilities(name: str, policy, mdp: TabularMDP, agents: int) -> tuple[np.ndarray, np.ndarray]:
+    """A policy in any of the forms :func:`policy_evaluation` takes -- ``(S,)`` or ``(agents, S)``
+    actions, ``(S, A)`` or ``(agents, S, A)`` probabilities -- checked and returned as the
+    distinct policies' float64 probabilities ``(rows, S, A)`` (rows of terminal states are 0) and
+    each agent's row ``(agents,)`` (one policy is every agent's).
+
+    Examples
+    --------
+    >>> import fastq
+    >>> from fastq.solve import policy_probabilities
+    >>> mdp = fastq.make("FrozenLake-4x4").mdp
+    >>> probs, rows = policy_probabilities("policy", [1] * 16, mdp, agents=3)
+    >>> probs.shape, rows.tolist()
+    ((1, 16, 4), [0, 0, 0])
+    """
+    S, A, _ = mdp.shape
+    arr = policy if isinstance(policy, np.ndarray) else np.asarray(policy)
+    if arr.dtype.kind == "f" and arr.ndim in (2, 3) and arr.shape[-2:] == (S, A):
+        probs, single = _stochastic_policy(name, arr, mdp)
+    else:
+        actions, single = _validate.policy(name, policy, S, A)
+        _check_allowed_actions(mdp, actions)
+        probs = np.eye(A)[actions]
+        probs[:, mdp.terminal] = 0.0
+    if single:
+        return probs, np.zeros(agents, dtype=np.int64)
+    if probs.shape[0] != agents:
+        raise ArgumentError(name, f"{name} must be one policy or one per agent (agents={agents}), "
+                            f"got {probs.shape[0]} policies")
+    distinct, rows = np.unique(probs, axis=0, return_inverse=True)
+    return distinct, rows.ravel().astype(np.int64)
+
+
 def _check_allowed_actions(mdp: TabularMDP, policies: np.ndarray) -> None:
     """A deterministic policy may not pick an action the model forbids in a non-terminal state."""
     if mdp.all_allowed:

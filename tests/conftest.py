@@ -13,6 +13,11 @@ float32 unit in the last place, ``2**-23`` relative, for float32 tables: each st
 float64 update rounded to float32, and rounding is monotone, so Q stays within the float32
 number next to the bound and the allowance does not grow with the number of updates).
 Disallowed actions hold ``-inf`` and are left out; with reward noise the bound is vacuous.
+The prediction learners' V is checked against the same bound with ``v_init``.  n-step returns
+and Monte Carlo returns stay inside it too (a discounted sum of rewards plus a discounted value
+in it).  Two updates are not convex combinations and are left out, per agent with ``lam > 0``:
+accumulating traces (a trace above 1 makes ``alpha * e`` exceed 1, Sutton & Barto 12.5) and
+true online TD(lambda)'s dutch traces (its extra ``V - V_old`` term).
 """
 
 import os
@@ -28,17 +33,22 @@ from fastq.envs import as_mdp
 def check_q_bounds(env, res) -> None:
     r_min, r_max = as_mdp(env).reward_range
     gamma = res.params["gamma"]
-    q_init = res.params["q_init"]
-    finite = gamma < 1
+    predicts = res.v is not None
+    q_init = res.params["v_init" if predicts else "q_init"]
+    checked = np.broadcast_to(gamma < 1, (res.agents,))
+    if res.meta.get("trace") in ("accumulating", "dutch"):
+        checked = checked & (res.params["lam"] == 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         low = np.minimum(np.minimum(0.0, q_init), r_min / (1 - gamma))
         high = np.maximum(np.maximum(0.0, q_init), r_max / (1 - gamma))
-    q = res.q.reshape(res.agents, -1)
+    table = res.v if predicts else res.q
+    q = table.reshape(res.agents, -1)
     q = np.where(np.isneginf(q), 0.0, q)  # disallowed actions
-    rel = max(1e-9, float(np.finfo(res.q.dtype).eps))  # 1e-9 for float64, 2**-23 for float32
-    slack = rel * (1 + np.maximum(np.abs(low), np.abs(high)))
+    rel = max(1e-9, float(np.finfo(table.dtype).eps))  # 1e-9 for float64, 2**-23 for float32
+    slack = np.broadcast_to(rel * (1 + np.maximum(np.abs(low), np.abs(high))), (res.agents,))
+    low, high = (np.broadcast_to(b, (res.agents,)) for b in (low, high))
     ok = (q >= (low - slack)[:, None]).all(axis=1) & (q <= (high + slack)[:, None]).all(axis=1)
-    assert ok[finite].all(), (
+    assert ok[checked].all(), (
         "Q left the bound [min(0, q_init, r_min/(1-gamma)), max(0, q_init, r_max/(1-gamma))]"
     )
 

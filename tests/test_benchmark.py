@@ -120,7 +120,7 @@ def test_table_names_every_row_and_group(tiny_rows):
     ({"threads": 0}, ValueError, r"threads must be in the range 1 <= value <= \d+, got 0"),
     ({"threads": 10_000}, ValueError, "got 10000"),
     ({"threads": 1.5}, TypeError, "threads must be an integer"),
-    ({"algos": ["sarsa", "td"]}, ValueError, "algos must be among 'q_learning', .*got 'td'"),
+    ({"algos": ["sarsa", "td0"]}, ValueError, "algos must be among 'q_learning', .*got 'td0'"),
     ({"algos": "sarsa"}, TypeError, "algos must be a list of names"),
     ({"groups": []}, ValueError, "groups must name at least one"),
     ({"groups": ["grid", "speed"]}, ValueError, "got 'speed'"),
@@ -217,7 +217,7 @@ def test_cli_threads_and_algo(tiny_quick, tmp_path, capsys):
     ["bench", "--threads", "100000"],
     ["bench", "--threads", "two"],
     ["bench", "--group", "speed"],
-    ["bench", "--algo", "td"],
+    ["bench", "--algo", "td0"],
     ["bench", "--quick", "--full"],
     ["bench", "--json", "/no/such/folder/bench.json"],
 ])

@@ -15,7 +15,7 @@ import pytest
 
 import fastq
 from fastq import TabularMDP, cli
-from fastq.algos import ALGORITHMS
+from fastq.algos import ONE_STEP_ALGORITHMS as ALGORITHMS  # the multi-step learners: tests/kernels/test_multistep.py
 
 validate = importlib.import_module("fastq._validate")
 

@@ -20,7 +20,8 @@ FROZEN_LAKES = ["FrozenLake-4x4", "FrozenLake-8x8"]
 # ---------------------------------------------------------------------------- registry
 ALL = [
     "CliffWalking", "DynaMaze", "FourRooms", "FrozenLake-4x4", "FrozenLake-8x8", "Gridworld-4x4",
-    "Gridworld-5x5", "MaxBias", "WindyGridworld", "WindyGridworld-Kings", "WindyGridworld-Stochastic",
+    "Gridworld-5x5", "MaxBias", "RandomWalk-19", "RandomWalk-5", "WindyGridworld", "WindyGridworld-Kings",
+    "WindyGridworld-Stochastic",
 ]
 MODELS = ["Gridworld-5x5", "MaxBias"]  # built as TabularMDPs
 GRIDS = [name for name in ALL if name not in MODELS]
@@ -48,7 +49,7 @@ def test_make_shapes():
 def test_make_unknown_name_lists_known_names():
     with pytest.raises(ValueError, match=r"unknown environment 'FrozenLake'; known environments: "
                                          r"CliffWalking, DynaMaze, FourRooms, FrozenLake-4x4, FrozenLake-8x8, "
-                                         r"Gridworld-4x4, Gridworld-5x5, MaxBias, WindyGridworld, "
+                                         r"Gridworld-4x4, Gridworld-5x5, MaxBias, RandomWalk-19, RandomWalk-5, WindyGridworld, "
                                          r"WindyGridworld-Kings, WindyGridworld-Stochastic$"):
         fastq.make("FrozenLake")
 
@@ -96,7 +97,7 @@ def test_max_steps_of_built_ins():
     # the caps documented in fastq/envs.py and docs/environments.md
     caps = {"WindyGridworld": 10_000, "WindyGridworld-Kings": 10_000, "WindyGridworld-Stochastic": 10_000,
             "MaxBias": 10, "DynaMaze": 100_000, "Gridworld-4x4": 1_000, "Gridworld-5x5": 200,
-            "FourRooms": 100_000}
+            "FourRooms": 100_000, "RandomWalk-5": 10_000, "RandomWalk-19": 10_000}
     for name, cap in caps.items():
         assert fastq.make(name).mdp.max_steps == cap, name
 

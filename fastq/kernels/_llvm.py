@@ -84,3 +84,14 @@ def row4(typingctx, arr, index):
         return context.make_tuple(builder, signature.return_type, [best, mask])
 
     return sig, codegen
+
+
+@intrinsic
+def as_bits(typingctx, value):
+    """The int64 whose bits are those of the float64 ``value`` (the inverse of :func:`as_float`)."""
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return sig, codegen

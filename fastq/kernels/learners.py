@@ -25,6 +25,29 @@ The bootstrap ``B(s')`` is what tells the algorithms apart (Sutton & Barto 2018,
                     uniformly from those seen so far, from a model that remembers the last
                     observed ``(r, s')`` of each pair (Tabular Dyna-Q, section 8.2).
 
+Learners with more than one step (chapters 5, 7 and 12), their returns and traces in
+:mod:`fastq.kernels.multistep`:
+
+``n_step_sarsa``    ``Q(S_tau, A_tau)`` moves towards the n-step return
+                    ``R_{tau+1} + ... + gamma^(n-1) R_{tau+n} + gamma^n Q(S_{tau+n}, A_{tau+n})``
+                    (section 7.2); ``n = 1`` is ``sarsa``.
+``sarsa_lambda``    ``delta = r + gamma Q(s', a') - Q(s, a)``; every traced pair moves by
+                    ``alpha delta z``, traces decay by ``gamma lambda`` (accumulating ``z += 1``
+                    or replacing ``z = 1``; section 12.7); ``lambda = 0`` is ``sarsa``.
+``q_lambda``        Watkins's Q(lambda): ``delta`` with ``max_a' Q(s', a')``, and the traces cut
+                    after an exploratory action (section 12.10); ``lambda = 0`` is ``q_learning``.
+``mc_control``      on-policy first-visit Monte Carlo control with an epsilon-soft policy
+                    (section 5.4): at the end of an episode each pair's first visit moves towards
+                    its return (constant alpha, or sample averages with ``visits(1)``).
+
+Prediction learners learn ``V`` of a fixed policy ``pi`` (an action drawn from ``pi(. | s)``
+with the step's policy draw), with the same bootstraps: ``td`` (TD(0), section 6.1),
+``n_step_td`` (section 7.1; ``n = 1`` is ``td``, ``n`` at least the episode's length is
+every-visit ``mc_prediction``), ``td_lambda`` (accumulating or replacing traces, section 12.2,
+or true online TD(lambda), section 12.5; ``lambda = 0`` is ``td`` for the first two) and
+``mc_prediction`` (constant-alpha Monte Carlo, every visit or first visit, section 5.1).  On a
+truncation, a Monte Carlo or n-step return bootstraps from the value of the state it was cut in.
+
 The behaviour policy is epsilon-greedy (ties broken at random or by the first maximiser) or
 softmax with a temperature (:mod:`fastq.kernels.policy`).  The step size ``alpha`` is the
 agent's value for the episode, or ``1 / n(s, a) ** power`` with ``n`` the number of updates of
@@ -64,11 +87,13 @@ from numba import njit
 
 from .. import _config
 from .._config import KERNEL
-from .._interface import DOUBLE_Q, DYNA_Q, EXPECTED_SARSA, SARSA, Variant
+from .._interface import (DOUBLE_Q, DYNA_Q, EXPECTED_SARSA, MC_CONTROL, N_STEP_SARSA, PREDICTION, Q_LAMBDA, SARSA,
+                          SARSA_LAMBDA, TD, TRACES, Variant)
 from ..rng import SLOT_LEARNER, SLOT_NOISE, SLOT_PLANNING, SLOT_POLICY, SLOT_RESET, SLOT_TRANSITION
 from ._llvm import prefetch
-from .policy import (epsilon_greedy, expected_value, gaussian, greedy, outcome, q_max, sample_start,
-                     softmax_action)
+from .multistep import cut_traces, learn_step, rms_error, sample_policy, update
+from .policy import (epsilon_greedy, epsilon_greedy_table, expected_value, gaussian, greedy, greedy_table, outcome,
+                     q_max, sample_start, softmax_action)
 from .rng import COUNTER_STEP, bounded, counter, draw, explore_threshold, mix64, slot_offset, uniform
 
 _u = np.uint64  # unsigned indices: no negative-index wraparound code
@@ -84,11 +109,14 @@ _LOW32 = np.int64(0xFFFFFFFF)
 #: Most lanes a kernel can have.
 MAX_LANES = 4
 
-#: One agent between two steps: its place in the run (``table``: the offset of its Q-table in
-#: the flat tables), the episode's hyperparameters and, for SARSA, the action already chosen in
-#: ``state``.  numba keeps it in registers.
-Lane = namedtuple("Lane", ["agent", "table", "episode", "t", "state", "counter", "total", "alpha", "gamma",
-                           "threshold", "epsilon", "temperature", "power", "action", "live"])
+#: One agent between two steps: its place in the run (``table``: the offset of its table in the
+#: flat tables; ``policy``: of its fixed policy's thresholds), the episode's hyperparameters
+#: (``decay``: gamma lambda), the action already chosen in ``state`` (the learners that choose
+#: it before the step), true online TD(lambda)'s previous value, and the sum of the episode's
+#: squared TD errors and their number.  numba keeps it in registers.
+Lane = namedtuple("Lane", ["agent", "table", "policy", "episode", "t", "state", "counter", "total", "alpha",
+                           "gamma", "threshold", "epsilon", "temperature", "power", "decay", "n", "action",
+                           "old_value", "loss", "updates", "live"])
 
 
 @njit(**KERNEL)
@@ -142,43 +170,219 @@ def plan(q, counts, model_next, model_reward, seen, n_seen, terminal, i, s, a, s
 
 
 @njit(**KERNEL)
-def policy(q, row, s, x, threshold, temperature, A, softmax, tie, masked, allowed_mask, n_allowed, allowed_actions,
-           tie_table):
-    """The behaviour policy: Boltzmann when ``softmax``, else epsilon-greedy."""
-    if softmax:
-        return softmax_action(q, row, A, temperature, x)
-    return epsilon_greedy(q, row, s, x, threshold, A, tie, masked, allowed_mask, n_allowed, allowed_actions, tie_table)
-
-
-@njit(**KERNEL)
-def begin(i, e, model, hyper, keys, S, A):
+def begin(i, e, model, hyper, keys, S, A, rows):
     """Agent ``i`` at the start of episode ``e``: its start state and the episode's
-    hyperparameters.  Once per episode: a call, compiled once for every variant.  (SARSA's
-    first action is chosen at the episode's first step, with the policy draw of step 0.)"""
+    hyperparameters (``rows``: the rows of an agent's table, ``S`` or ``S * A``).  Once per
+    episode: a call, compiled once for every variant.  (An action chosen before the step, as
+    SARSA's, is chosen at the episode's first step, with the policy draw of step 0.)"""
     c = counter(keys[i], e)
     s = sample_start(model.start_cum, uniform(mix64(c + _RESET)))
     epsilon = schedule_value(hyper.epsilon_table, hyper.epsilon_row[i], e)
-    return Lane(i, i * S * A, e, 0, s, c, 0.0, schedule_value(hyper.alpha_table, hyper.alpha_row[i], e),
-                hyper.gamma[i], explore_threshold(epsilon), epsilon,
-                schedule_value(hyper.temperature_table, hyper.temperature_row[i], e), hyper.alpha_power[i], 0, True)
+    gamma = hyper.gamma[i]
+    return Lane(i, i * rows, hyper.policy_row[i] * S * A, e, 0, s, c, 0.0,
+                schedule_value(hyper.alpha_table, hyper.alpha_row[i], e), gamma, explore_threshold(epsilon),
+                epsilon, schedule_value(hyper.temperature_table, hyper.temperature_row[i], e), hyper.alpha_power[i],
+                gamma * hyper.lam[i], hyper.n[i], 0, 0.0, 0.0, 0, True)
 
 
 @njit(**KERNEL)
 def retired(lane):
     """A lane with no agent left to run."""
-    return Lane(lane.agent, lane.table, lane.episode, 0, 0, lane.counter, 0.0, lane.alpha, lane.gamma, lane.threshold,
-                lane.epsilon, lane.temperature, lane.power, 0, False)
+    return Lane(lane.agent, lane.table, lane.policy, lane.episode, 0, 0, lane.counter, 0.0, lane.alpha, lane.gamma,
+                lane.threshold, lane.epsilon, lane.temperature, lane.power, lane.decay, lane.n, 0, 0.0, 0.0, 0, False)
 
 
 def _build(variant: Variant, fingerprint: str):
     """The kernel of one variant (see :func:`learner`).
 
-    The step, the start of an episode and a lane's advance are inner functions of the kernel:
-    numba inlines them first and then removes the code the variant's constants rule out, before
-    it inlines the helpers they call -- so a variant compiles only its own code.
+    A lane's step, ``advance``, is a function of its own, built here with the variant's options
+    as constants: numba removes the code they rule out when it compiles ``advance``, before it
+    inlines the pruned step into each lane of the kernel -- so a variant compiles only its own
+    code, once per lane.
     """
-    ALGO, SOFTMAX, TIE, VISITS, NOISY, MASKED, ACTIONS, OUTCOMES, LANES, PREFETCH = variant
+    ALGO, SOFTMAX, TIE, VISITS, NOISY, MASKED, ACTIONS, OUTCOMES, LANES, PREFETCH, TRACE, FIRST_VISIT, LOSS = variant
+    PREDICT = ALGO in PREDICTION  # learns V(s) of a fixed policy
+    TRACED = ALGO in TRACES
+    AHEAD = ALGO in (SARSA, N_STEP_SARSA, SARSA_LAMBDA, Q_LAMBDA)  # the action is chosen a step ahead
     FINGERPRINT = fingerprint  # part of the on-disk cache key: a changed kernel source recompiles
+
+    @njit(inline="always", **KERNEL)
+    def choose(q, row, s, x, lane, model, A):
+        """The behaviour policy's action in ``s`` (Q row at ``row``) with the policy draw ``x``:
+        Boltzmann, or epsilon-greedy (from the tie table with 4 actions)."""
+        if SOFTMAX:
+            return softmax_action(q, row, A + 0, lane.temperature, x)
+        if ACTIONS:
+            return epsilon_greedy_table(q, row, s, x, lane.threshold, TIE != 0, MASKED != 0, model.allowed_mask,
+                                        model.tie_table)
+        return epsilon_greedy(q, row, s, x, lane.threshold, A + 0, TIE != 0, MASKED != 0, model.n_allowed,
+                              model.allowed_actions)
+
+    @njit(inline="always", **KERNEL)
+    def argmax(table, row, x, model, A):
+        """A greedy action of ``table[row:row + A]``, ties broken by the tie rule with ``x``."""
+        if ACTIONS:
+            return greedy_table(table, row, x, TIE != 0, model.tie_table)
+        return greedy(table, row, x, A + 0, TIE != 0)
+
+    @njit(inline="always", **KERNEL)
+    def one_step(lane, c, s, a, r, s2, ends, row, row2, q, q_ab, counts, model_next, model_reward, model, hyper, state,
+                 S, A, loss):
+        """The update of the one-step learners; the running loss, and SARSA's next action."""
+        a_, softmax_, visits_ = A + 0, SOFTMAX != 0, VISITS != 0
+        g = lane.gamma
+        a2 = 0
+        alpha = step_size(lane.alpha, lane.power, counts, row + a, visits_)
+        if ALGO == DOUBLE_Q:
+            # A fair coin picks the table to update; the other one evaluates its argmax.  The
+            # tables are rows 2i (A) and 2i + 1 (B) of one array, so the coin picks a row
+            # number instead of taking a branch that would be mispredicted half the time.
+            x = mix64(c + _LEARNER)
+            coin = np.int64(x >> _S63)  # 1: table A is updated
+            upd_table = 2 * lane.table + (1 - coin) * S * A
+            other_table = 2 * lane.table + coin * S * A
+            upd, other = upd_table + s * A + a, other_table + s * A + a
+            best = argmax(q_ab, upd_table + s2 * A, x, model, A)
+            bootstrap = r + g * q_ab[_u(other_table + s2 * A + best)]
+            target = r if ends else bootstrap
+            old = q_ab[_u(upd)]
+            q_ab[_u(upd)] = old + alpha * (target - old)
+            # Q_A + Q_B of the stored values (float32 tables: the sum of the rounded values)
+            q[_u(row + a)] = q_ab[_u(upd)] + q_ab[_u(other)]
+        else:
+            if ALGO == SARSA:
+                a2 = choose(q, row2, s2, mix64(c + _NEXT_POLICY), lane, model, A)
+                value = q[_u(row2 + a2)]
+            elif ALGO == EXPECTED_SARSA:
+                value = expected_value(q, row2, s2, lane.epsilon, lane.temperature, a_, softmax_, model.n_allowed)
+            else:
+                value = q_max(q, row2, a_)
+            # Both targets are computed and one selected (no bootstrap on termination).
+            bootstrap = r + g * value
+            target = r if ends else bootstrap
+            old = q[_u(row + a)]
+            q[_u(row + a)] = old + alpha * (target - old)
+            if ALGO == DYNA_Q:
+                plan(q, counts, model_next, model_reward, state.seen, state.n_seen, model.terminal, lane.agent, s, a,
+                     s2, r, g, lane.alpha, lane.power, visits_, hyper.planning_steps, mix64(c + _PLANNING), S, a_)
+        if LOSS:
+            loss += (target - old) * (target - old)
+        return loss, a2
+
+    @njit(inline="always", **KERNEL)
+    def multi_step(lane, c, s, a, r, s2, ends, cut, position, stamp, row, row2, q, v, counts, trace, model, state, A,
+                   capacity, loss):
+        """The step of the learners with more than one step (:func:`fastq.kernels.multistep.learn_step`)
+        and the actions chosen around it; ``(loss, updates, old_value, next action)``."""
+        a_, softmax_, visits_ = A + 0, SOFTMAX != 0, VISITS != 0
+        a2 = 0
+        if ALGO in (SARSA_LAMBDA, N_STEP_SARSA):  # chosen before the update
+            a2 = choose(q, row2, s2, mix64(c + _NEXT_POLICY), lane, model, A)
+        cut_value = 0.0
+        if ALGO == MC_CONTROL and cut and not ends:
+            cut_value = expected_value(q, row2, s2, lane.epsilon, lane.temperature, a_, softmax_, model.n_allowed)
+        values = v if PREDICT else q
+        loss, updates, old_value = learn_step(
+            ALGO + 0, TRACE + 0, FIRST_VISIT != 0, values, counts, trace, state.active, state.n_active, state.first,
+            state.steps, lane.agent, lane.table, s, a, r, s2, a2, ends, cut, position, capacity, a_, lane.gamma,
+            lane.alpha, lane.power, visits_, lane.decay, lane.n, stamp, lane.old_value, cut_value, loss, lane.updates)
+        if ALGO == Q_LAMBDA and not cut:
+            # The next action, from the updated values with the next step's draw (as Q-learning
+            # chooses it); an exploratory one cuts the traces.
+            a2 = choose(q, row2, s2, mix64(c + _NEXT_POLICY), lane, model, A)
+            if q[_u(row2 + a2)] != q_max(q, row2, a_):
+                cut_traces(trace, state.active, state.n_active, lane.agent, lane.table, False)
+        return loss, updates, old_value, a2
+
+    @njit(inline="always", **KERNEL)
+    def advance(lane, nxt, model, hyper, keys, state, out, tables, sizes, episode_start, episode_stop, agent_stop):
+        """One step of a lane: act, sample the outcome, update (and plan, for Dyna-Q).  At the
+        end of an episode (terminated or truncated), finish its updates, write its results
+        and start the lane's next episode, or its next agent (``nxt``), or retire the lane.
+        ``tables``: the flat views of the learner's tables; ``sizes``: S, A, K and their kin."""
+        q, q_ab, v, counts, model_next, model_reward, trace, policy_threshold = tables
+        S, actions, outcomes_, block, rows, capacity = sizes
+        if ACTIONS:  # the sizes as constants where the variant fixes them
+            A = ACTIONS
+        else:
+            A = actions
+        if OUTCOMES:
+            K = OUTCOMES
+        else:
+            K = outcomes_
+        block = 3 * K - 1
+        # The options as plain values for the helpers called here: they are compiled once for
+        # every variant (LLVM inlines them and folds the constants) instead of once per
+        # combination of constants.
+        a_, visits_ = A + 0, VISITS != 0
+        outcomes, max_steps = model.outcomes, model.max_steps
+
+        i = lane.agent
+        s = lane.state
+        c = lane.counter
+        position = lane.t  # this step, counted from 0 in the episode
+        row = lane.table + s * A  # Q(s, .) (prediction: V(s) is at lane.table + s)
+        base = s * A * block
+        stamp = lane.episode + 1  # marks entries listed in this episode (traces, first visits)
+        if PREFETCH:  # the outcome blocks of s, while the Q row is read and the action chosen
+            for p in range(0, A * block, 8):
+                prefetch(outcomes, base + p)
+        if PREDICT:
+            a = sample_policy(policy_threshold, lane.policy + s * A, mix64(c + _POLICY), a_)
+        elif AHEAD:  # chosen in the previous step, or now at an episode's start
+            a = lane.action
+            if position == 0:
+                a = choose(q, row, s, mix64(c + _POLICY), lane, model, A)
+        else:
+            a = choose(q, row, s, mix64(c + _POLICY), lane, model, A)
+        packed, r = outcome(outcomes, base + a * block, mix64(c + _TRANSITION), K + 0)
+        s2 = packed & _LOW32
+        ends = (packed >> 32) != 0
+        if NOISY:
+            r += model.reward_std[_u(s), _u(a)] * gaussian(mix64(c + _NOISE))
+        t = position + 1
+        cut = ends or t >= max_steps  # the episode ends with this step
+        row2 = lane.table + s2 * A
+        g = lane.gamma
+        a2 = 0
+        loss = lane.loss
+        updates = lane.updates + 1
+        old_value = lane.old_value
+        if ALGO <= DYNA_Q:
+            loss, a2 = one_step(lane, c, s, a, r, s2, ends, row, row2, q, q_ab, counts, model_next, model_reward,
+                                model, hyper, state, S, A, loss)
+        elif ALGO == TD:
+            bootstrap = r + g * v[_u(lane.table + s2)]
+            target = r if ends else bootstrap
+            loss += update(v, counts, lane.table + s, target, lane.alpha, lane.power, visits_)
+        else:  # the learners with more than one step (fastq.kernels.multistep)
+            loss, updates, old_value, a2 = multi_step(lane, c, s, a, r, s2, ends, cut, position, stamp, row, row2, q,
+                                                      v, counts, trace, model, state, A, capacity, loss)
+        lane = Lane(i, lane.table, lane.policy, lane.episode, t, s2, c + COUNTER_STEP, lane.total + r, lane.alpha,
+                    g, lane.threshold, lane.epsilon, lane.temperature, lane.power, lane.decay, lane.n, a2,
+                    old_value, loss, updates, True)
+        if cut:
+            i, e = lane.agent, lane.episode
+            if TRACED:
+                cut_traces(trace, state.active, state.n_active, i, lane.table, True)
+            if LOSS:
+                out.loss[i, e] = lane.loss / lane.updates if lane.updates else np.nan
+            if PREDICT:
+                out.rms_error[i, e + 1] = rms_error(v, lane.table, hyper.true_values, hyper.true_row[i],
+                                                    model.terminal)
+            out.returns[i, e] = lane.total
+            out.successes[i, e] = model.goal[_u(lane.state)]
+            out.lengths[i, e] = lane.t  # last: a length > 0 marks the episode complete (see train)
+            e += 1
+            if e == episode_stop and nxt < agent_stop:
+                i, e = nxt, episode_start
+                nxt += 1
+            if e < episode_stop:
+                lane = begin(i, e, model, hyper, keys, S, a_, rows)
+            else:
+                lane = retired(lane)
+        return lane, nxt
+
 
     def kernel(model, hyper, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
         if not FINGERPRINT or agent_start >= agent_stop or episode_start >= episode_stop:
@@ -194,131 +398,56 @@ def _build(variant: Variant, fingerprint: str):
             K = model.n_outcomes
         q = state.q.reshape(state.q.size)
         q_ab = state.q_ab.reshape(state.q_ab.size)
+        v = state.v.reshape(state.v.size)
         counts = state.counts.reshape(state.counts.size)
         model_next = state.model_next.reshape(state.model_next.size)
         model_reward = state.model_reward.reshape(state.model_reward.size)
+        trace = state.trace.reshape(state.trace.size)
+        policy_threshold = hyper.policy_threshold.reshape(hyper.policy_threshold.size)
         block = 3 * K - 1  # a constant when K is (see fastq._interface.Model)
-        outcomes, max_steps = model.outcomes, model.max_steps
-        allowed_mask, n_allowed, allowed_actions = model.allowed_mask, model.n_allowed, model.allowed_actions
-        tie_table = model.tie_table
-        # The options as plain values for the helpers this kernel calls: they are compiled once
-        # for every variant (LLVM inlines them and folds the constants), instead of once per
-        # combination of constants.
-        a_, softmax_, tie_, masked_, visits_ = A + 0, SOFTMAX != 0, TIE != 0, MASKED != 0, VISITS != 0
-
-        def advance(lane, nxt):
-            """One step of a lane: act, sample the outcome, update (and plan, for Dyna-Q).  At the
-            end of an episode (terminated or truncated), write its results and start the lane's
-            next episode, or its next agent (``nxt``), or retire the lane."""
-            i = lane.agent
-            s = lane.state
-            c = lane.counter
-            row = lane.table + s * A
-            base = s * A * block
-            if PREFETCH:  # the outcome blocks of s, while the Q row is read and the action chosen
-                for p in range(0, A * block, 8):
-                    prefetch(outcomes, base + p)
-            if ALGO == SARSA:  # the action chosen in the previous step, or at an episode's start
-                a = lane.action
-                if lane.t == 0:
-                    a = policy(q, row, s, mix64(c + _POLICY), lane.threshold, lane.temperature, a_, softmax_, tie_,
-                               masked_, allowed_mask, n_allowed, allowed_actions, tie_table)
-            else:
-                a = policy(q, row, s, mix64(c + _POLICY), lane.threshold, lane.temperature, a_, softmax_, tie_,
-                           masked_, allowed_mask, n_allowed, allowed_actions, tie_table)
-            packed, r = outcome(outcomes, base + a * block, mix64(c + _TRANSITION), K + 0)
-            s2 = packed & _LOW32
-            ends = (packed >> 32) != 0
-            if NOISY:
-                r += model.reward_std[_u(s), _u(a)] * gaussian(mix64(c + _NOISE))
-            row2 = lane.table + s2 * A
-            alpha = step_size(lane.alpha, lane.power, counts, row + a, visits_)
-            g = lane.gamma
-            a2 = 0
-            if ALGO == DOUBLE_Q:
-                # A fair coin picks the table to update; the other one evaluates its argmax.  The
-                # tables are rows 2i (A) and 2i + 1 (B) of one array, so the coin picks a row
-                # number instead of taking a branch that would be mispredicted half the time.
-                x = mix64(c + _LEARNER)
-                coin = np.int64(x >> _S63)  # 1: table A is updated
-                upd_table = 2 * lane.table + (1 - coin) * S * A
-                other_table = 2 * lane.table + coin * S * A
-                upd, other = upd_table + s * A + a, other_table + s * A + a
-                best = greedy(q_ab, upd_table + s2 * A, x, a_, tie_, tie_table)
-                bootstrap = r + g * q_ab[_u(other_table + s2 * A + best)]
-                target = r if ends else bootstrap
-                u_sa = q_ab[_u(upd)]
-                q_ab[_u(upd)] = u_sa + alpha * (target - u_sa)
-                # Q_A + Q_B of the stored values (float32 tables: the sum of the rounded values)
-                q[_u(row + a)] = q_ab[_u(upd)] + q_ab[_u(other)]
-            else:
-                if ALGO == SARSA:
-                    a2 = policy(q, row2, s2, mix64(c + _NEXT_POLICY), lane.threshold, lane.temperature, a_, softmax_,
-                                tie_, masked_, allowed_mask, n_allowed, allowed_actions, tie_table)
-                    value = q[_u(row2 + a2)]
-                elif ALGO == EXPECTED_SARSA:
-                    value = expected_value(q, row2, s2, lane.epsilon, lane.temperature, a_, softmax_, n_allowed)
-                else:
-                    value = q_max(q, row2, a_)
-                # Both targets are computed and one selected (no bootstrap on termination).
-                bootstrap = r + g * value
-                target = r if ends else bootstrap
-                q_sa = q[_u(row + a)]
-                q[_u(row + a)] = q_sa + alpha * (target - q_sa)
-                if ALGO == DYNA_Q:
-                    plan(q, counts, model_next, model_reward, state.seen, state.n_seen, model.terminal, i, s, a,
-                         s2, r, g, lane.alpha, lane.power, visits_, hyper.planning_steps, mix64(c + _PLANNING), S, a_)
-            t = lane.t + 1
-            lane = Lane(i, lane.table, lane.episode, t, s2, c + COUNTER_STEP, lane.total + r, lane.alpha, g, lane.threshold,
-                        lane.epsilon, lane.temperature, lane.power, a2, True)
-            if ends or t >= max_steps:
-                i, e = lane.agent, lane.episode
-                out.returns[i, e] = lane.total
-                out.successes[i, e] = model.goal[_u(lane.state)]
-                out.lengths[i, e] = lane.t  # last: a length > 0 marks the episode complete (see train)
-                e += 1
-                if e == episode_stop and nxt < agent_stop:
-                    i, e = nxt, episode_start
-                    nxt += 1
-                if e < episode_stop:
-                    lane = begin(i, e, model, hyper, keys, S, a_)
-                else:
-                    lane = retired(lane)
-            return lane, nxt
+        rows = S if PREDICT else S * A  # the size of an agent's table
+        a_ = A + 0  # plain values for the helpers: compiled once for every variant (see advance)
+        tables = (q, q_ab, v, counts, model_next, model_reward, trace, policy_threshold)
+        sizes = (S, A, K, block, rows, state.steps.shape[1])
 
         # Every lane steps in turn; a lane whose agent is done takes the next agent of the
         # range, and retires when none is left.  Lanes beyond the range's agents never start.
-        lane0 = begin(agent_start, episode_start, model, hyper, keys, S, a_)
+        lane0 = begin(agent_start, episode_start, model, hyper, keys, S, a_, rows)
         lane1 = lane2 = lane3 = lane0
         if LANES >= 2:
-            lane1 = begin(min(agent_start + 1, agent_stop - 1), episode_start, model, hyper, keys, S, a_)
+            lane1 = begin(min(agent_start + 1, agent_stop - 1), episode_start, model, hyper, keys, S, a_, rows)
             lane1 = lane1 if agent_start + 1 < agent_stop else retired(lane1)
         if LANES >= 3:
-            lane2 = begin(min(agent_start + 2, agent_stop - 1), episode_start, model, hyper, keys, S, a_)
+            lane2 = begin(min(agent_start + 2, agent_stop - 1), episode_start, model, hyper, keys, S, a_, rows)
             lane2 = lane2 if agent_start + 2 < agent_stop else retired(lane2)
         if LANES >= 4:
-            lane3 = begin(min(agent_start + 3, agent_stop - 1), episode_start, model, hyper, keys, S, a_)
+            lane3 = begin(min(agent_start + 3, agent_stop - 1), episode_start, model, hyper, keys, S, a_, rows)
             lane3 = lane3 if agent_start + 3 < agent_stop else retired(lane3)
         nxt = min(agent_start + LANES, agent_stop)
         running = True
         while running:
             if lane0.live:
-                lane0, nxt = advance(lane0, nxt)
+                lane0, nxt = advance(lane0, nxt, model, hyper, keys, state, out, tables, sizes, episode_start,
+                                          episode_stop, agent_stop)
             running = lane0.live
             if LANES >= 2:
                 if lane1.live:
-                    lane1, nxt = advance(lane1, nxt)
+                    lane1, nxt = advance(lane1, nxt, model, hyper, keys, state, out, tables, sizes, episode_start,
+                                          episode_stop, agent_stop)
                 running = running or lane1.live
             if LANES >= 3:
                 if lane2.live:
-                    lane2, nxt = advance(lane2, nxt)
+                    lane2, nxt = advance(lane2, nxt, model, hyper, keys, state, out, tables, sizes, episode_start,
+                                          episode_stop, agent_stop)
                 running = running or lane2.live
             if LANES >= 4:
                 if lane3.live:
-                    lane3, nxt = advance(lane3, nxt)
+                    lane3, nxt = advance(lane3, nxt, model, hyper, keys, state, out, tables, sizes, episode_start,
+                                          episode_stop, agent_stop)
                 running = running or lane3.live
 
     kernel.__name__ = kernel.__qualname__ = "learner"
+    kernel.__fastq_key__ = f"{fingerprint} {tuple(variant)}"  # its on-disk cache key (fastq._config)
     return _config.jit(kernel)
 
 

@@ -7,12 +7,12 @@ POLICY): explore when ``x >> 32 < threshold``; the random action, or the pick am
 actions, is ``pick(x, n)``.  Their numpy twins in :mod:`fastq.reference.policy` take arrays of
 agents and give the same numbers.
 
-Arguments in capitals (``A``, ``TIE``, ``MASKED``...) are compile-time constants of the learner
-kernel that inlines these functions (:mod:`fastq.kernels.learners`): numba removes the branches
-they decide.  ``A == TABLE_ACTIONS`` (4, the compass grids) takes a straight-line path: the mask
-of greedy actions indexes :data:`fastq._interface.TIE_TABLE` with ``pick(x, 12)``, which is the
+Arguments in capitals (``A``, ``TIE``, ``MASKED``...) are the options of the learner kernel
+that calls these functions (:mod:`fastq.kernels.learners`): they are compiled once for every
+kernel, and LLVM folds the kernel's constants into them where it inlines them.  With 4 actions
+(``TABLE_ACTIONS``, the compass grids) the kernels call the ``_table`` functions: the mask of
+greedy actions indexes :data:`fastq._interface.TIE_TABLE` with ``pick(x, 12)``, which is the
 random tie and, with the mask of allowed actions, the random action -- one load and no count.
-``A == 0`` means "any number of actions", read from the model.
 """
 
 from __future__ import annotations
@@ -52,12 +52,17 @@ def greedy_mask(q, row):
 
 
 @njit(**KERNEL)
-def greedy(q, row, x, A, TIE, tie_table):
+def greedy_table(q, row, x, TIE, tie_table):
+    """For 4 actions: an action maximising ``q[row:row + 4]``, the ``pick(x, ties)``-th maximiser
+    when ``TIE`` (one lookup in the tie table), else the first."""
+    r = pick(x, TIE_WIDTH) if TIE else 0
+    return tie_table[_u(greedy_mask(q, row) * TIE_WIDTH + r)]
+
+
+@njit(**KERNEL)
+def greedy(q, row, x, A, TIE):
     """An action maximising ``q[row:row + A]``: the ``pick(x, ties)``-th maximiser when ``TIE``
     (ties broken at random), else the first."""
-    if A == TABLE_ACTIONS:
-        r = pick(x, TIE_WIDTH) if TIE else 0
-        return tie_table[_u(greedy_mask(q, row) * TIE_WIDTH + r)]
     best = q_max(q, row, A)
     j = 0
     if TIE:
@@ -75,29 +80,32 @@ def greedy(q, row, x, A, TIE, tie_table):
 
 
 @njit(**KERNEL)
-def epsilon_greedy(q, row, s, x, threshold, A, TIE, MASKED, allowed_mask, n_allowed, allowed_actions, tie_table):
+def epsilon_greedy_table(q, row, s, x, threshold, TIE, MASKED, allowed_mask, tie_table):
+    """For 4 actions, :func:`epsilon_greedy` from one table: the mask of the greedy actions, or
+    when exploring that of the allowed ones, picks the table's row; ``pick(x, 12)`` the entry
+    (see :data:`fastq._interface.TIE_TABLE`).  The row is chosen by a conditional move on two
+    indices and read once, so the load is not on a branch taken at random."""
+    explore = explores(x, threshold)
+    r = pick(x, TIE_WIDTH)
+    mask = greedy_mask(q, row)
+    allowed = allowed_mask[_u(s)] if MASKED else _ALL4
+    row_of_table = allowed if explore else mask
+    pick_in_row = r if TIE or explore else 0
+    return tie_table[_u(row_of_table * TIE_WIDTH + pick_in_row)]
+
+
+@njit(**KERNEL)
+def epsilon_greedy(q, row, s, x, threshold, A, TIE, MASKED, n_allowed, allowed_actions):
     """Explore (``x >> 32 < threshold``): a uniformly random allowed action,
     ``allowed_actions[s, pick(x, n_allowed[s])]``, which is ``pick(x, A)`` when every action is
     allowed; else :func:`greedy`.  Disallowed actions hold ``-inf`` in ``q``, so the greedy
-    choice never takes one.
-
-    On the table path both choices are rows of one table: the row is chosen (a conditional move
-    on two indices) and read once, so the load is not on a branch taken at random.
-    """
+    choice never takes one.  (4 actions: :func:`epsilon_greedy_table`, the same choices.)"""
     explore = explores(x, threshold)
-    if A == TABLE_ACTIONS:
-        r = pick(x, TIE_WIDTH)
-        mask = greedy_mask(q, row)
-        allowed = allowed_mask[_u(s)] if MASKED else _ALL4
-        # Selects between two integers, then one load: no branch taken at random.
-        row_of_table = allowed if explore else mask
-        pick_in_row = r if TIE or explore else 0
-        return tie_table[_u(row_of_table * TIE_WIDTH + pick_in_row)]
     if MASKED:
         random = allowed_actions[_u(s), _u(pick(x, n_allowed[_u(s)]))]
     else:
         random = pick(x, A)
-    best = greedy(q, row, x, A, TIE, tie_table)
+    best = greedy(q, row, x, A, TIE)
     return random if explore else best
 
 
@@ -122,16 +130,6 @@ def softmax_action(q, row, A, temperature, x):
             if chosen < 0 and running > target:
                 chosen = a
     return chosen if chosen >= 0 else last  # u * total may round up to total
-
-
-@njit(**KERNEL)
-def act(q, row, s, x, threshold, temperature, A, SOFTMAX, TIE, MASKED, allowed_mask, n_allowed,
-        allowed_actions, tie_table):
-    """The behaviour policy: Boltzmann when ``SOFTMAX``, else epsilon-greedy."""
-    if SOFTMAX:
-        return softmax_action(q, row, A, temperature, x)
-    return epsilon_greedy(q, row, s, x, threshold, A, TIE, MASKED, allowed_mask, n_allowed,
-                          allowed_actions, tie_table)
 
 
 @njit(**KERNEL)

@@ -46,7 +46,6 @@ from numba import njit
 
 from .. import _config
 from .._config import JIT
-from .._interface import TIE_TABLE
 from ..rng import EPISODE, KEY, NOT_STARTED, SLOT_NOISE, SLOT_POLICY, SLOT_RESET, SLOT_TRANSITION, STEP
 from .policy import gaussian, greedy, q_max, sample_start
 from .rng import draw, draw_index, explores, explore_threshold, pick, uniform
@@ -232,7 +231,7 @@ def epsilon_greedy_batch(
         row = ((0 if shared else i) * S + s) * A
         x = draw(rng_state[i, KEY], draw_index(rng_state[i, EPISODE], rng_state[i, STEP], _ZERO) | _SLOT_POLICY)
         if all_allowed:
-            best = greedy(flat, row, x, A, tie_random, TIE_TABLE)
+            best = greedy(flat, row, x, A, tie_random)
         else:
             best = _masked_greedy(flat, row, s, allowed, tie_random, x)
         random = allowed_actions[_u(s), _u(pick(x, n_allowed[_u(s)]))]

@@ -26,6 +26,7 @@ import numpy as np
 
 from .._interface import DOUBLE_Q, DYNA_Q, EXPECTED_SARSA, SARSA
 from ..rng import SLOT_LEARNER, SLOT_NOISE, SLOT_PLANNING, SLOT_POLICY, SLOT_RESET, SLOT_TRANSITION
+from .multistep import learn_agent
 from .policy import act, expected_value, gaussian, greedy, max_q, outcome, sample_start
 from .rng import bounded, draw, draw_index, uniform
 
@@ -66,11 +67,18 @@ def plan(q, counts, model_next, model_reward, seen, n_seen, terminal, i, s, a, s
 
 def learn(variant, model, hyper, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
     """Run ``variant``'s learner for agents ``[agent_start, agent_stop)`` over episodes
-    ``[episode_start, episode_stop)``; see the kernel."""
+    ``[episode_start, episode_stop)``; see the kernel.  The learners with more than one step
+    run agent by agent (:func:`fastq.reference.multistep.learn_agent`)."""
     algo, softmax, tie_random, visits, noisy = variant[:5]
-    q, q_ab, counts, model_next, model_reward, seen, n_seen = state
+    if algo > DYNA_Q:
+        for i in range(agent_start, agent_stop):
+            learn_agent(variant, model, hyper, keys[i], i, episode_start, episode_stop, state, out)
+        return
+    record_loss = variant.loss
+    loss_sum = np.zeros(len(keys))
+    q, q_ab, counts, model_next, model_reward, seen, n_seen = state[:7]
     q_a, q_b = q_ab[0::2], q_ab[1::2]  # Double Q's tables A and B: views, updated in place
-    returns, lengths, successes = out
+    returns, lengths, successes = out[:3]
     n = q.shape[0]
     if episode_stop <= episode_start or agent_stop <= agent_start:
         return
@@ -122,6 +130,8 @@ def learn(variant, model, hyper, keys, episode_start, episode_stop, state, out, 
                 target = np.where(ends[pick], r[pick], r[pick] + g[pick] * other[j, s2j, best])
                 u_sa = upd[j, sj, aj]
                 upd[j, sj, aj] = u_sa + alpha[pick] * (target - u_sa)
+                if record_loss:
+                    loss_sum[j] += (target - u_sa) * (target - u_sa)
             q[i, s_i, a_i] = q_a[i, s_i, a_i] + q_b[i, s_i, a_i]
         else:
             if algo == SARSA:
@@ -138,6 +148,8 @@ def learn(variant, model, hyper, keys, episode_start, episode_stop, state, out, 
             target = np.where(ends, r, r + g * value)
             q_sa = q[i, s_i, a_i]
             q[i, s_i, a_i] = q_sa + alpha * (target - q_sa)  # float64, rounded to q's dtype
+            if record_loss:
+                loss_sum[i] += (target - q_sa) * (target - q_sa)
             if algo == DYNA_Q and hyper.planning_steps > 0:
                 plan(q, counts, model_next, model_reward, seen, n_seen, model.terminal, i, s_i, a_i, s2, r,
                      g, alpha_e, hyper.alpha_power[i], visits, hyper.planning_steps, slot(SLOT_PLANNING))
@@ -149,6 +161,9 @@ def learn(variant, model, hyper, keys, episode_start, episode_stop, state, out, 
             d = i[done]
             e = episode[d]
             returns[d, e] = total[d]
+            if record_loss:  # one update per step
+                out.loss[d, e] = loss_sum[d] / t[d]
+                loss_sum[d] = 0.0
             successes[d, e] = model.goal[s2[done]]
             lengths[d, e] = t[d]  # last: a length > 0 marks the episode complete (see train)
             episode[d] += 1

@@ -21,9 +21,14 @@ def _choices(q, S, A, agents, states, xs, thresholds, epsilons, tie, masked, all
              allowed_actions, tie_table, out):
     for j in range(states.shape[0]):
         row = (agents[j] * S + states[j]) * A
-        out[j, 0] = kp.greedy(q, row, xs[j], A, tie, tie_table)
-        out[j, 1] = kp.epsilon_greedy(q, row, states[j], xs[j], thresholds[j], A, tie, masked, allowed_mask,
-                                      n_allowed, allowed_actions, tie_table)
+        if A == 4:  # the table path, as the learner kernels take it
+            out[j, 0] = kp.greedy_table(q, row, xs[j], tie, tie_table)
+            out[j, 1] = kp.epsilon_greedy_table(q, row, states[j], xs[j], thresholds[j], tie, masked,
+                                                allowed_mask, tie_table)
+        else:
+            out[j, 0] = kp.greedy(q, row, xs[j], A, tie)
+            out[j, 1] = kp.epsilon_greedy(q, row, states[j], xs[j], thresholds[j], A, tie, masked, n_allowed,
+                                          allowed_actions)
 
 
 @njit
