@@ -417,7 +417,8 @@ class Plan:
             "groups": [{
                 "cells": group.cells, "algo": group.algo, "env": group.env.name,
                 "env_options": group.env.options() if isinstance(group.env, GridWorld) else None,
-                "q_shape": [group.env.mdp.n_states, group.env.mdp.n_actions],
+                "q_shape": [group.env.mdp.n_states,
+                            0 if group.algo in algos.PREDICTION_ALGORITHMS else group.env.mdp.n_actions],
                 "shared": {k: to_json(v, k) for k, v in group.shared.items()},
                 "per_agent": sorted(group.per_agent),
             } for group in self.groups],

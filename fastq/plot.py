@@ -120,23 +120,27 @@ def _select(sw: SweepResult, cells) -> list[int]:
     return chosen
 
 
+#: Axis labels of the metrics.
+_LABELS = {"return": "return", "length": "episode length", "success": "success rate",
+           "loss": "loss (mean squared TD error)", "rms_error": "RMS error of V"}
+
+
 def _lines(data, metric: str, cells, by) -> list[tuple[str, np.ndarray]]:
     """(label, (seeds, episodes) values) of every line to draw."""
-    name = METRICS[metric][0]
     if isinstance(data, Result):
-        return [(str(data.meta.get("algo", "result")), getattr(data, name))]
+        return [(str(data.meta.get("algo", "result")), data.per_episode(metric))]
     if isinstance(data, dict):
         lines = []
         for label, res in data.items():
             if not isinstance(res, Result):
                 raise TypeError(f"data[{label!r}] must be a Result, got {type(res).__name__}")
-            lines.append((str(label), getattr(res, name)))
+            lines.append((str(label), res.per_episode(metric)))
         return lines
     if not isinstance(data, SweepResult):
         raise TypeError(f"data must be a SweepResult, a Result or a dict of label -> Result, got {type(data).__name__}")
     sw = data
     chosen = _select(sw, cells)
-    array = sw._data[name]
+    array = sw.per_episode(metric)
     if by is None:
         lines = []
         for c in chosen:
@@ -162,7 +166,7 @@ def learning_curves(data, *, metric: str = "return", window: int = 10, band: str
     data : SweepResult, Result, or dict of str -> Result
         A sweep (one line per cell, or per value of ``by``), one run (one line, its agents as
         seeds), or labelled runs (one line each).
-    metric : {"return", "length", "success"}
+    metric : {"return", "length", "success", "loss", "rms_error"}
     window : int, >= 1
         Trailing moving-average window in episodes (:func:`smooth`).
     band : {"ci", "std", None}
@@ -213,7 +217,7 @@ def learning_curves(data, *, metric: str = "return", window: int = 10, band: str
     tail = []
     for i, (label, values) in enumerate(lines):
         mean, low, high = curve(values, window, band)
-        episodes = np.arange(1, mean.size + 1)
+        episodes = np.arange(mean.size) + (metric != "rms_error")  # rms_error: from before episode 1
         colour = None if colours is None else colours[i]
         (line,) = ax.plot(episodes, mean, label=label, linewidth=1.5, color=colour)
         if low is not None:
@@ -221,7 +225,7 @@ def learning_curves(data, *, metric: str = "return", window: int = 10, band: str
         start = mean.size // 10
         tail += [mean[start:]] + ([low[start:], high[start:]] if low is not None else [])
     ax.set_xlabel("episode")
-    what = {"return": "return", "length": "episode length", "success": "success rate"}[metric]
+    what = _LABELS[metric]
     ax.set_ylabel(f"{what} (mean over seeds, {window}-episode window)" if window > 1 else f"{what} (mean over seeds)")
     if title is not None:
         ax.set_title(title)
@@ -371,7 +375,7 @@ def sweep_heatmap(sw: SweepResult, x: str, y: str, *, metric: str = "return", la
     sw : SweepResult
     x, y : str
         Two different axes of the sweep (columns and rows of each panel).
-    metric : {"return", "length", "success"}
+    metric : {"return", "length", "success", "loss", "rms_error"}
     last : int, optional
         Window of the final performance (default: the last 10 % of the episodes), see
         :meth:`fastq.SweepResult.final`.
@@ -446,7 +450,7 @@ def sweep_heatmap(sw: SweepResult, x: str, y: str, *, metric: str = "return", la
                             color="black" if value > middle else "white", gid="cell")
     for ax in axes[n:]:
         ax.remove()
-    what = {"return": "return", "length": "episode length", "success": "success rate"}[metric]
+    what = _LABELS[metric]
     fig.colorbar(image, ax=list(axes[:n]), label=what)
     fig.suptitle(f"{what} over the last {window} episodes, {stat} over seeds", fontsize="medium")
     return fig

@@ -26,6 +26,19 @@ SUMMARY_FRACTION = 0.1
 #: the agents): the episodes of the ``eval_every`` checkpoints.  Every other extra array is per
 #: agent, ``(agents, ...)``; a sweep splits chunks' extras by this list.
 RUN_EXTRAS = ("eval_episodes",)
+#: Per-episode metrics: where each is kept (an attribute, or ``extra.<key>``) and whether larger
+#: is better.  ``loss`` is kept with ``train(record_loss=True)``; ``rms_error`` by the prediction
+#: learners, with one more column than episodes (the first before any learning).
+METRICS = {"return": ("returns", True), "length": ("lengths", False), "success": ("successes", True),
+           "loss": ("extra.loss", False), "rms_error": ("extra.rms_error", False)}
+_RECORDED_BY = {"loss": "train(..., record_loss=True)",
+                "rms_error": "the prediction learners (td, n_step_td, td_lambda, mc_prediction)"}
+
+
+def missing_metric(metric: str) -> _validate.ArgumentError:
+    """The error for a metric a result does not hold."""
+    return _validate.ArgumentError("metric", f"metric {metric!r} is not recorded here: it is kept by "
+                                             f"{_RECORDED_BY[metric]}")
 
 
 class Params(dict):
@@ -128,7 +141,14 @@ class Result:
         Algorithm-specific arrays: Double Q-learning's two tables ``q_a``, ``q_b``
         (agents, S, A) (``q`` is their mean); the exact evaluations of ``eval_every``
         (``eval_value``, ``eval_success`` (agents, checkpoints), and ``eval_episodes``
-        (checkpoints,), the one array per run, :data:`RUN_EXTRAS`).
+        (checkpoints,), the one array per run, :data:`RUN_EXTRAS`); ``loss`` (agents,
+        episodes), the mean squared TD error of each episode's updates, with
+        ``record_loss=True``; ``rms_error`` (agents, episodes + 1) of the prediction learners,
+        the RMS error of V over the non-terminal states against the policy's exact values
+        before any learning and after every episode.
+    v : (agents, S) array or None
+        The state values the prediction learners (``td``, ``n_step_td``, ``td_lambda``,
+        ``mc_prediction``) learn; ``q`` is then ``(agents, S, 0)``.  None for control.
 
     Examples
     --------
@@ -170,11 +190,34 @@ class Result:
         wall = self.meta.get("wall_time", 0.0)
         return self.agent_steps / wall if wall > 0 else float("nan")
 
+    def per_episode(self, metric: str = "return") -> np.ndarray:
+        """The per-episode values of a metric of :data:`METRICS`, ``(agents, episodes)``
+        (``rms_error``: ``(agents, episodes + 1)``, the first column before any learning).
+
+        Examples
+        --------
+        >>> import fastq
+        >>> res = fastq.train("FrozenLake-4x4", agents=2, episodes=5, record_loss=True)
+        >>> res.per_episode("loss").shape, res.per_episode("success").dtype
+        ((2, 5), dtype('bool'))
+        """
+        _validate.choice("metric", metric, tuple(METRICS))
+        where = METRICS[metric][0]
+        if where.startswith("extra."):
+            if where[6:] not in self.extra:
+                raise missing_metric(metric)
+            return self.extra[where[6:]]
+        return getattr(self, where)
+
     def greedy_policy(self) -> np.ndarray:
         """Greedy action of every agent in every state, ``(agents, S)`` int64.
 
         Ties go to the first maximising action (``argmax``), so the result is deterministic.
+        A prediction result (``v``, no action values) has none: it followed the given policy.
         """
+        if self.q.shape[2] == 0:
+            raise ValueError("greedy_policy(): this result learned state values (v) of a given policy, "
+                             "not action values; it has no greedy policy")
         return np.argmax(self.q, axis=2)
 
     def summary(self, last: int | None = None, *, fraction: float | None = None) -> dict:
@@ -258,6 +301,8 @@ class Result:
         if not path.endswith(".npz"):
             path += ".npz"
         arrays = {name: getattr(self, name) for name in _ARRAYS}
+        if self.v is not None:
+            arrays["v"] = self.v
         arrays.update({f"params.{k}": np.asarray(v) for k, v in dict.items(self.params)})
         arrays.update({f"extra.{k}": np.asarray(v) for k, v in self.extra.items()})
         arrays["meta"] = np.array(json.dumps(self.meta))
@@ -270,7 +315,8 @@ class Result:
             params = {k.split(".", 1)[1]: data[k] for k in data.files if k.startswith("params.")}
             extra = {k.split(".", 1)[1]: data[k] for k in data.files if k.startswith("extra.")}
             meta = json.loads(str(data["meta"]))
-            return cls(*(data[name] for name in _ARRAYS), params=params, meta=meta, extra=extra)
+            return cls(*(data[name] for name in _ARRAYS), params=params, meta=meta, extra=extra,
+                       v=data["v"] if "v" in data.files else None)
 
 
-__all__ = ["Params", "RUN_EXTRAS", "Result", "SCHEDULED", "SUMMARY_FRACTION"]
+__all__ = ["METRICS", "Params", "RUN_EXTRAS", "Result", "SCHEDULED", "SUMMARY_FRACTION"]

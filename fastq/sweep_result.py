@@ -16,11 +16,9 @@ import numpy as np
 
 from . import _deprecation, _validate
 from ._store import CHUNKS, MANIFEST, chunk_pairs, chunk_path, read_chunk, read_manifest, write_chunk, write_manifest
-from .results import SUMMARY_FRACTION, Result
+from .results import METRICS, SUMMARY_FRACTION, Result, missing_metric
 from .stats import BOOTSTRAP_RESAMPLES, bootstrap_ci, interquartile_mean
 
-#: Metrics of a sweep: the per-episode array each one averages and whether larger is better.
-METRICS = {"return": ("returns", True), "length": ("lengths", False), "success": ("successes", True)}
 #: Per-episode arrays every chunk holds, with their dtypes.
 _EPISODE_ARRAYS = {"returns": np.float64, "lengths": np.int32, "successes": np.bool_}
 
@@ -204,8 +202,41 @@ class SweepResult:
     @property
     def q(self) -> np.ndarray:
         """(cells, seeds, S, A) float64: final action values (every cell must have the same
-        environment size; otherwise use ``sw.result(cell).q``)."""
+        environment size; otherwise use ``sw.result(cell).q``); ``A`` is 0 for prediction."""
         return self._stacked("q")
+
+    @property
+    def v(self) -> np.ndarray | None:
+        """(cells, seeds, S): the state values of the prediction learners (NaN where not run),
+        None for control."""
+        return self._stacked("v") if "v" in self._data else None
+
+    def per_episode(self, metric: str = "return"):
+        """The per-episode values of a metric of :data:`fastq.results.METRICS`:
+        ``(cells, seeds, episodes)`` (``rms_error``: ``episodes + 1`` columns, the first before
+        any learning), or a list of per-cell ``(seeds, ...)`` arrays where cells differ.
+
+        Examples
+        --------
+        >>> import fastq
+        >>> walk = fastq.make("RandomWalk-5")
+        >>> sw = fastq.sweep(walk, "td", grid={"alpha": [0.05, 0.1]}, seeds=3, episodes=10,
+        ...                  policy=walk.uniform_policy())
+        >>> sw.per_episode("rms_error").shape
+        (2, 3, 11)
+        """
+        _validate.choice("metric", metric, tuple(METRICS))
+        name = METRICS[metric][0]
+        if name in self._data:
+            return self._data[name]
+        if self.done.any():  # a chunk finished without it: this sweep does not record it
+            raise missing_metric(metric)
+        return np.full((self.n_cells, self.n_seeds, self.episodes + (metric == "rms_error")), np.nan)
+
+    @property
+    def metrics(self) -> list[str]:
+        """The metrics of :data:`fastq.results.METRICS` this sweep records."""
+        return [m for m, (name, _) in METRICS.items() if name in self._data or not name.startswith("extra.")]
 
     @property
     def extra(self) -> dict:
@@ -255,7 +286,7 @@ class SweepResult:
         extra = {k.removeprefix("extra."): get(k) for k in self._data if k.startswith("extra.")}
         extra.update({k: v.copy() for k, v in self._shared.get(int(self._cell_group[cell]), {}).items()})
         return Result(get("q"), get("returns"), get("lengths"), get("successes"),
-                      params=params, meta=meta, extra=extra)
+                      params=params, meta=meta, extra=extra, v=get("v") if "v" in self._data else None)
 
     # ------------------------------------------------------------------ statistics
     def _window(self, last: int | None) -> int:
@@ -268,7 +299,7 @@ class SweepResult:
 
         Parameters
         ----------
-        metric : {"return", "length", "success"}
+        metric : {"return", "length", "success", "loss", "rms_error"}
         last : int, 1 <= last <= episodes, optional
             Window (default: the last 10 % of the episodes, at least 1).
 
@@ -283,13 +314,11 @@ class SweepResult:
         >>> sw.final("success", last=5).shape
         (1, 3)
         """
-        _validate.choice("metric", metric, tuple(METRICS))
+        current = self.per_episode(metric)
         last = self._window(last)
-        name = METRICS[metric][0]
         out = np.full((self.n_cells, self.n_seeds), np.nan)
-        current = self._data[name]
         for c in range(self.n_cells):
-            values = current[c][:, self.episodes - last:]
+            values = current[c][:, current[c].shape[1] - last:]
             out[c] = values.mean(axis=1, dtype=np.float64)
         out[~self.done] = np.nan
         return out
@@ -306,7 +335,7 @@ class SweepResult:
 
         Parameters
         ----------
-        metric : {"return", "length", "success"}
+        metric : {"return", "length", "success", "loss", "rms_error"}
         last : int, optional
             Window (default: the last 10 % of the episodes).
         resamples : int, default 10000
@@ -382,7 +411,7 @@ class SweepResult:
         except ImportError:  # pragma: no cover - pandas is part of the test extras
             raise ImportError("to_pandas() needs pandas: pip install 'fastq-rl[pandas]'") from None
         window = self._window(last)
-        finals = {metric: self.final(metric, window) for metric in METRICS}
+        finals = {metric: self.final(metric, window) for metric in self.metrics}
         cells, seeds = np.nonzero(self.done)
         columns = {"cell": cells}
         for axis in self.axes:
@@ -442,4 +471,4 @@ class SweepResult:
                 f"seeds={self.n_seeds}, episodes={self.episodes}, done={self.done.mean():.0%})")
 
 
-__all__ = ["METRICS", "SweepResult"]
+__all__ = ["METRICS", "SweepResult"]  # METRICS: fastq.results', re-exported

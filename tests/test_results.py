@@ -92,3 +92,17 @@ def test_properties(res):
     assert (res.agents, res.episodes) == (5, 40)
     assert res.agent_steps == int(res.lengths.sum())
     assert res.greedy_policy().tolist() == np.argmax(res.q, axis=2).tolist()
+
+
+def test_prediction_results_keep_v_and_have_no_greedy_policy(tmp_path):
+    walk = fastq.make("RandomWalk-5")
+    res = fastq.train(walk, "td", agents=2, episodes=6, policy=walk.uniform_policy(), record_loss=True)
+    assert res.q.shape == (2, 7, 0) and res.v.shape == (2, 7)
+    assert res.per_episode("rms_error").shape == (2, 7) and res.per_episode("loss").shape == (2, 6)
+    res.save(tmp_path / "walk.npz")
+    back = fastq.load(tmp_path / "walk.npz")
+    assert np.array_equal(back.v, res.v) and np.array_equal(back.extra["rms_error"], res.extra["rms_error"])
+    with pytest.raises(ValueError, match="no greedy policy"):
+        res.greedy_policy()
+    with pytest.raises(ValueError, match="metric 'loss' is not recorded here"):
+        fastq.train(walk, "td", agents=1, episodes=2, policy=walk.uniform_policy()).per_episode("loss")

@@ -506,3 +506,32 @@ def test_resume_after_sigkill_gives_the_uninterrupted_numbers(worker_env, tmp_pa
     assert not list(chunks.glob("*.tmp"))
     whole = fastq.sweep("FrozenLake-8x8", **kwargs)
     assert_same(resumed, whole)
+
+
+# ---------------------------------------------------------------------------- prediction and loss
+def test_a_prediction_sweep_holds_v_rms_error_and_loss_as_train_does(tmp_path):
+    walk = fastq.make("RandomWalk-19")
+    kwargs = dict(policy=walk.uniform_policy(), gamma=1.0, record_loss=True)
+    sw = fastq.sweep(walk, "n_step_td", grid={"n": [1, 4], "alpha": [0.1, 0.4]}, seeds=3, episodes=10,
+                     out=tmp_path / "walk", **kwargs)
+    assert sw.q.shape == (4, 3, 21, 0) and sw.v.shape == (4, 3, 21)
+    assert sw.per_episode("rms_error").shape == (4, 3, 11) and sw.per_episode("loss").shape == (4, 3, 10)
+    cell = sw.index(n=4, alpha=0.4)
+    one = fastq.train(walk, "n_step_td", agents=3, episodes=10, n=4, alpha=0.4, seed=0, **kwargs)
+    got = sw.result(cell)
+    assert np.array_equal(got.v, one.v)
+    assert np.array_equal(got.extra["rms_error"], one.extra["rms_error"])
+    assert np.array_equal(got.extra["loss"], one.extra["loss"])
+    # Figure 7.2's measure: the RMS error averaged over the first 10 episodes, per seed.
+    assert np.allclose(sw.final("rms_error", last=10)[cell], one.extra["rms_error"][:, 1:].mean(axis=1))
+    back = fastq.load(tmp_path / "walk")
+    assert np.array_equal(back.v, sw.v) and back.metrics == ["return", "length", "success", "loss", "rms_error"]
+
+
+def test_a_metric_the_sweep_does_not_record_is_refused_by_name():
+    sw = run(seeds=2, episodes=4)
+    assert sw.v is None and sw.metrics == ["return", "length", "success"]
+    for metric, cause in (("loss", "record_loss=True"), ("rms_error", "prediction learners")):
+        with pytest.raises(ValueError, match=f"metric '{metric}' is not recorded here: .*{cause}") as info:
+            sw.final(metric)
+        assert info.value.argument == "metric"

@@ -45,7 +45,7 @@ def test_summary_takes_metric_then_last_and_the_old_order_warns(sw):
     with pytest.warns(DeprecationWarning):
         assert sw.summary(5) == sw.summary("return", 5)
     assert sw.final("length", 5).shape == (4, 6)
-    assert set(METRICS) == {"return", "length", "success"}
+    assert set(METRICS) == {"return", "length", "success", "loss", "rms_error"}
 
 
 def test_cells_index_and_result(sw):
