@@ -87,8 +87,13 @@ def train(
     ----------
     env : str, GridWorld or TabularMDP
         The environment (a name from :func:`fastq.list_envs` or a model).
-    algo : {"q_learning", "sarsa", "expected_sarsa", "double_q", "dyna_q"}
-        The learning rule (update and bootstrap rules: :mod:`fastq.kernels.learners`).
+    algo : str, one of :data:`fastq.ALGORITHMS`
+        The learning rule: the one-step control learners ``"q_learning"``, ``"sarsa"``,
+        ``"expected_sarsa"``, ``"double_q"``, ``"dyna_q"`` (:mod:`fastq.kernels.learners`);
+        the multi-step control learners ``"n_step_sarsa"``, ``"sarsa_lambda"``, ``"q_lambda"``
+        (Watkins's), ``"mc_control"``; the prediction learners ``"td"``, ``"n_step_td"``,
+        ``"td_lambda"``, ``"mc_prediction"``, which learn the state values ``v`` of a given
+        ``policy`` (:mod:`fastq.kernels.multistep`, ``docs/algorithms.md``).
     agents : int, >= 1
         Number of independent agents; agent ``i`` uses the random stream ``(seed, i)``.
     episodes : int, >= 1
@@ -137,12 +142,33 @@ def train(
         Numba threads (default: every core).  Results do not depend on it.
     progress : bool
         Show a progress bar over blocks of episodes (needs tqdm: ``fastq-rl[progress]``).
+    policy : "uniform", (S,) or (agents, S) actions, or (S, A) or (agents, S, A) probabilities
+        The policy whose values the prediction learners learn (needed by them, refused by the
+        others), in the forms of :func:`fastq.policy_evaluation`, one shared or one per agent.
+    n : int or (agents,) array of int, >= 1
+        Steps of the n-step returns (``n_step_td`` and ``n_step_sarsa``, needed by them).
+    lam : float or (agents,) array, 0 <= lam <= 1
+        Trace decay lambda (``td_lambda``, ``sarsa_lambda``, ``q_lambda``, needed by them).
+    trace : {"accumulating", "replacing", "dutch"}
+        Eligibility traces of the lambda learners; ``"dutch"`` is true online TD(lambda)
+        (``td_lambda`` only; Sutton & Barto section 12.5).
+    first_visit : bool, optional
+        Monte Carlo's visits: ``mc_prediction`` updates every visit by default,
+        ``mc_control`` the first (section 5.4).
+    v_init : float or (agents,) array
+        Initial value of every non-terminal ``V(s)`` of the prediction learners.
+    record_loss : bool
+        Store the mean squared TD error of each episode's updates, the loss each update takes a
+        step on, in ``extra["loss"]`` (agents, episodes).  Off by default and free when off.
 
     Returns
     -------
     Result
         ``q`` (agents, S, A) of ``dtype``, ``returns`` / ``lengths`` / ``successes`` (agents, episodes),
-        ``params``, ``meta``.  If interrupted with Ctrl-C, the finished episodes (a whole number
+        ``params``, ``meta``; for the prediction learners ``v`` (agents, S), ``q`` (agents, S,
+        0) and ``extra["rms_error"]`` (agents, episodes + 1): the RMS error of V over the
+        non-terminal states against the policy's exact values, before learning and after every
+        episode.  If interrupted with Ctrl-C, the finished episodes (a whole number
         of blocks, the same for every agent) with ``meta["interrupted"] = True``.
 
     Examples
@@ -152,6 +178,12 @@ def train(
     ...                   alpha=0.1, gamma=0.99, epsilon=0.1, seed=0)
     >>> res.q.shape, res.returns.shape, res.lengths.shape
     ((16, 64, 4), (16, 100), (16, 100))
+    >>> walk = fastq.train("RandomWalk-19", "n_step_td", n=4, policy="uniform", agents=100,
+    ...                    episodes=10, alpha=0.4, gamma=1.0, seed=0)
+    >>> walk.v.shape, walk.extra["rms_error"].shape
+    ((100, 21), (100, 11))
+    >>> bool(walk.extra["rms_error"][:, -1].mean() < walk.extra["rms_error"][:, 0].mean())
+    True
     """
     request = _request(env, algo, agents=agents, episodes=episodes, alpha=alpha, gamma=gamma, epsilon=epsilon,
                        q_init=q_init, tie_break=tie_break, exploration=exploration, temperature=temperature,

@@ -202,8 +202,9 @@ def policy_evaluation(env, policy, *, gamma: float = 0.99) -> np.ndarray:
     ----------
     env : str, GridWorld or TabularMDP
         The environment (a name from :func:`fastq.list_envs` or a model).
-    policy : array of int, shape (S,) or (agents, S); or array of float, shape (S, A) or (agents, S, A)
-        *Deterministic* (integer dtype): the action taken in each state, in ``[0, A)``, for one
+    policy : "uniform"; or array of int, shape (S,) or (agents, S); or array of float, shape (S, A) or (agents, S, A)
+        ``"uniform"``: the equiprobable policy over the allowed actions
+        (:meth:`TabularMDP.uniform_policy`).  *Deterministic* (integer dtype): the action taken in each state, in ``[0, A)``, for one
         policy or for a batch of them (e.g. ``Result.greedy_policy()``).  *Stochastic* (float
         dtype): ``policy[..., s, a]`` is the probability of taking ``a`` in ``s``; every entry
         finite and ``>= 0``, every row of a non-terminal state summing to 1 within
@@ -279,6 +280,7 @@ def policy_evaluation(env, policy, *, gamma: float = 0.99) -> np.ndarray:
     mdp = as_mdp(env)
     gamma = _validate.real("gamma", gamma, low=0.0, high=1.0)
     S, A, K = mdp.shape
+    policy = _named_policy("policy", policy, mdp)
     arr = policy if isinstance(policy, np.ndarray) else np.asarray(policy)
     stochastic = arr.dtype.kind == "f" and arr.ndim in (2, 3) and arr.shape[-2:] == (S, A)
     if stochastic:
@@ -360,6 +362,7 @@ def policy_probabilities(name: str, policy, mdp: TabularMDP, agents: int) -> tup
     ((1, 16, 4), [0, 0, 0])
     """
     S, A, _ = mdp.shape
+    policy = _named_policy(name, policy, mdp)
     arr = policy if isinstance(policy, np.ndarray) else np.asarray(policy)
     if arr.dtype.kind == "f" and arr.ndim in (2, 3) and arr.shape[-2:] == (S, A):
         probs, single = _stochastic_policy(name, arr, mdp)
@@ -375,6 +378,19 @@ def policy_probabilities(name: str, policy, mdp: TabularMDP, agents: int) -> tup
                             f"got {probs.shape[0]} policies")
     distinct, rows = np.unique(probs, axis=0, return_inverse=True)
     return distinct, rows.ravel().astype(np.int64)
+
+
+#: Policies given by name: ``"uniform"``, the equiprobable policy over the allowed actions.
+NAMED_POLICIES = ("uniform",)
+
+
+def _named_policy(name: str, policy, mdp: TabularMDP):
+    """``policy`` itself, or the array of a policy of :data:`NAMED_POLICIES` given by name (a
+    form that a config file or the command line can write)."""
+    if not isinstance(policy, str):
+        return policy
+    _validate.choice(name, policy, NAMED_POLICIES)
+    return mdp.uniform_policy()
 
 
 def _check_allowed_actions(mdp: TabularMDP, policies: np.ndarray) -> None:
