@@ -188,27 +188,31 @@ def sweep(
     else:
         size = chunk_agents
     manifest = plan.manifest(size)
+    owner = None
     if out is not None:
-        manifest = open_out(out, manifest, chunk_agents)
-    plan.check_layout(manifest)
-
-    sw = SweepResult(manifest)
-    if out is not None:
-        for chunk in range(len(manifest["chunks"])):
-            payload = read_chunk(out, chunk)
-            if payload is not None and payload["meta"].get("range") == manifest["chunks"][chunk]:
-                sw._put_chunk(chunk, payload)
-    pending = [k for k, meta in enumerate(sw.chunk_meta) if meta is None]
-
-    chunk_threads = (threads or 1) if kind == "processes" else threads
-    run = _Run(plan, sw, out, chunk_threads, show, len(manifest["chunks"]), local=kind == "local")
+        manifest, owner = open_out(out, manifest, chunk_agents)
     try:
-        if pending and kind == "local":
-            run.local(pending)
-        elif pending:
-            run.distributed(pending, kind, executor, n_workers)
+        plan.check_layout(manifest)
+        sw = SweepResult(manifest)
+        if out is not None:
+            for chunk in range(len(manifest["chunks"])):
+                payload = read_chunk(out, chunk)
+                if payload is not None and payload["meta"].get("range") == manifest["chunks"][chunk]:
+                    sw._put_chunk(chunk, payload)
+        pending = [k for k, meta in enumerate(sw.chunk_meta) if meta is None]
+
+        chunk_threads = (threads or 1) if kind == "processes" else threads
+        run = _Run(plan, sw, out, chunk_threads, show, len(manifest["chunks"]), local=kind == "local")
+        try:
+            if pending and kind == "local":
+                run.local(pending)
+            elif pending:
+                run.distributed(pending, kind, executor, n_workers)
+        finally:
+            run.close()
     finally:
-        run.close()
+        if owner is not None:
+            owner.release()
     wall = time.perf_counter() - started
 
     done = [m for m in sw.chunk_meta if m is not None]

@@ -15,7 +15,8 @@ import os
 import numpy as np
 
 from . import _deprecation, _validate
-from ._store import CHUNKS, MANIFEST, chunk_pairs, chunk_path, read_chunk, read_manifest, write_chunk, write_manifest
+from ._store import chunk_pairs, chunk_path, open_out, read_chunk, read_manifest, write_chunk
+from ._validate import ArgumentError
 from .results import SUMMARY_FRACTION, Result
 from .stats import BOOTSTRAP_RESAMPLES, bootstrap_ci, interquartile_mean
 
@@ -399,19 +400,30 @@ class SweepResult:
         """Write the sweep to a directory (manifest plus one npz per finished chunk), as
         ``sweep(..., out=folder)`` does; :func:`fastq.load` reads it back.
 
-        A directory that holds a different sweep is refused.
+        A directory that holds a different sweep (or this one cut into other chunks), or that a
+        running sweep writes, is refused.  Every file is written atomically
+        (:func:`fastq._store.atomic_write`).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import fastq
+        >>> sw = fastq.sweep("FrozenLake-4x4", seeds=2, episodes=5)
+        >>> folder = os.path.join(tempfile.mkdtemp(), "copy")
+        >>> sw.save(folder)
+        >>> bool((fastq.load(folder).returns == sw.returns).all())
+        True
         """
         folder = os.fspath(folder)
-        os.makedirs(os.path.join(folder, CHUNKS), exist_ok=True)
-        if os.path.isfile(os.path.join(folder, MANIFEST)):
-            stored = read_manifest(folder)
-            if stored["config"] != self.manifest["config"]:
-                raise ValueError(f"{folder!r} holds a different sweep; choose another directory")
-        write_manifest(folder, self.manifest)
-        for chunk in range(len(self.chunk_meta)):
-            cells, seeds = self._pairs(chunk)
-            if self.chunk_meta[chunk] is not None and self.done[cells, seeds].all():
-                write_chunk(folder, chunk, self._chunk_payload(chunk))
+        stored, owner = open_out(folder, self.manifest, None, argument="folder")  # owned while written
+        with owner:
+            if stored["chunks"] != self.manifest["chunks"]:
+                raise ArgumentError("folder", f"folder {folder!r} holds this sweep cut into other chunks "
+                                              f"(chunk_agents={stored['chunk_agents']}); choose another folder")
+            for chunk in range(len(self.chunk_meta)):
+                cells, seeds = self._pairs(chunk)
+                if self.chunk_meta[chunk] is not None and self.done[cells, seeds].all():
+                    write_chunk(folder, chunk, self._chunk_payload(chunk))
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> "SweepResult":

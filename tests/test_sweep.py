@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import pytest
 import fastq
 from fastq.sweep_result import SweepResult
 
+from fastq import _store as store
 from fastq import _sweep as sweep_module
 from fastq import _sweep_plan as sweep_plan
 from helpers import OUTPUTS, assert_same, small_sweep as run
@@ -203,6 +205,38 @@ def test_out_that_is_not_a_sweep_or_another_chunking_is_refused(tmp_path):
         run(out=tmp_path / "s", chunk_agents=5)
     with pytest.raises(ValueError, match="no sweep.json"):
         fastq.load(tmp_path)
+
+
+def test_a_second_sweep_on_a_running_sweeps_out_is_refused_and_harms_nothing(tmp_path, reference, monkeypatch):
+    # The first sweep is held in the middle of writing chunk 1 (its temporary file exists).
+    out = tmp_path / "sweep"
+    writing, resume = threading.Event(), threading.Event()
+    real_write = store.atomic_write
+
+    def held_write(path, write):
+        def slow(fh):
+            write(fh)
+            if "chunk-000001" in path:
+                writing.set()
+                resume.wait(60)
+        real_write(path, slow)
+
+    monkeypatch.setattr(store, "atomic_write", held_write)
+    with cf.ThreadPoolExecutor(1) as pool:
+        first = pool.submit(run, out=out, chunk_agents=5)
+        try:
+            assert writing.wait(120)
+            (in_flight,) = (out / "chunks").glob("*.tmp")
+            for again in (dict(chunk_agents=5), dict(), dict(episodes=31)):
+                with pytest.raises(ValueError, match=r"out '.*' is in use by another sweep \(pid") as info:
+                    run(out=out, **again)
+                assert info.value.argument == "out" and in_flight.exists()
+        finally:
+            resume.set()
+        sw = first.result(timeout=120)
+    assert_same(sw, reference)
+    assert_same(fastq.load(out), reference)
+    assert sorted(os.listdir(out)) == ["chunks", "sweep.json"]
 
 
 def test_partial_directory_loads_what_finished(tmp_path, reference):
