@@ -92,3 +92,24 @@ def test_properties(res):
     assert (res.agents, res.episodes) == (5, 40)
     assert res.agent_steps == int(res.lengths.sum())
     assert res.greedy_policy().tolist() == np.argmax(res.q, axis=2).tolist()
+
+
+def test_save_refuses_what_only_pickle_could_store_naming_the_key(res, tmp_path):
+    res.extra["notes"] = np.array([None])
+    with pytest.raises(TypeError, match="Result cannot save 'extra.notes': it is an array of Python objects") as info:
+        res.save(tmp_path / "run")
+    assert info.value.argument == "extra.notes" and os.listdir(tmp_path) == []
+    del res.extra["notes"]
+    res.meta["note"] = np.float32(1.0)
+    with pytest.raises(TypeError, match="Result.meta must hold JSON types only") as info:
+        res.save(tmp_path / "run")
+    assert info.value.argument == "meta" and os.listdir(tmp_path) == []
+    del res.meta["note"]
+
+
+def test_save_refuses_a_folder(res, tmp_path):
+    for path in (str(tmp_path) + os.sep, tmp_path):
+        with pytest.raises(ValueError, match="path must name a file, got the folder") as info:
+            res.save(path)
+        assert info.value.argument == "path"
+    assert os.listdir(tmp_path) == []  # no hidden ".npz"
