@@ -34,10 +34,24 @@ from .results import Result
 from .rng import EPISODES_LIMIT, SEED_LIMIT, stream_keys
 from .solve import greedy_metrics
 
-#: Most agent-steps in one block (counting every episode at ``max_steps``): a block is the unit
-#: of progress reporting and of interrupt safety, and a compiled block cannot be interrupted, so
-#: this bounds how long Ctrl-C waits (about a second at full speed, usually far less).
+#: Seconds a block of episodes should take.  A block is the unit of progress reporting and of
+#: interrupt safety: a compiled block cannot be interrupted (Ctrl-C waits for it) and the numpy
+#: reference rolls an interrupted block back (its work is lost), so each block after the first
+#: is sized from the speed measured on the one before to take about this long (``None``: every
+#: block has the first one's size).  See docs/semantics.md, "Interrupts".
+BLOCK_SECONDS = 0.25
+#: Most a block grows over the one before (episodes lengthen as agents learn).
+BLOCK_GROWTH = 2
+#: Agent-steps of the first block, counting every episode at ``max_steps`` (and each planning
+#: update as a step), for the compiled kernels: about a second at their slowest, usually far less.
 BLOCK_AGENT_STEPS = 2**26
+#: The same for the numpy reference, which is 10 to 1000 times slower per agent-step.
+NUMPY_BLOCK_AGENT_STEPS = 2**14
+#: Memory of one agent besides its tables and outputs: its hyperparameters, schedule rows,
+#: stream key and seed, and their copies in ``Result.params`` (about 30 numbers).
+AGENT_BYTES = 256
+#: Bytes of the dense systems the numpy reference solves at once (``reference.evaluation.BATCH_BYTES``).
+NUMPY_EVALUATION_BATCH = 1 << 26
 #: Hyperparameters that take one value per agent (a number or an (agents,) array); a sweep passes
 #: every grid cell's value of these per agent, so cells differing only in them share a call.
 PER_AGENT_ARGUMENTS = ("alpha", "gamma", "epsilon", "q_init", "temperature")
@@ -159,6 +173,10 @@ def train(
     compile_time = 0.0
     if request.backend == "numba":
         compile_time = _dispatch.compile(run.kernel, (*arguments, 0, 0, state, out, 0, 0))
+        if request.eval_every:  # the evaluation kernel too, so its compilation is not training time
+            tic = time.perf_counter()
+            greedy_metrics(mdp, state.q[:1], gamma=request.params["gamma"][:1], backend="numba")
+            compile_time += time.perf_counter() - tic
     done, interrupted, evaluations, eval_time, wall = _run_blocks(request, run, arguments, state, out)
     return _result(request, state, out, done, interrupted, evaluations, eval_time, wall, compile_time)
 
@@ -222,9 +240,11 @@ def _request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_
     learner = LEARNERS[algo]
     S, A, _ = mdp.shape
     shown = "" if dtype == np.float64 else f", dtype={dtype.name!r}"
+    rows = sum(_schedule_rows(value) for value in (alpha, epsilon, temperature))
     _validate.memory(  # before the per-agent arrays below: the estimate counts them too
         f"train(agents={agents}, episodes={episodes}{shown}) on {S} states x {A} actions",
-        agents * learner.table_bytes(S, A, dtype.itemsize, visits) + agents * episodes * (8 + 4 + 1),
+        memory_bytes(learner, mdp, agents, episodes, dtype=dtype, visits=visits, eval_every=eval_every,
+                     schedule_rows=rows, backend=backend),
     )
     if visits:
         alpha_table, alpha_row = np.ones((1, 1)), np.zeros(agents, dtype=np.int64)
@@ -242,6 +262,8 @@ def _request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_
         "gamma": _validate.per_agent("gamma", gamma, agents, **_validate.HYPERPARAMETERS["gamma"]),
         "q_init": _validate.per_agent("q_init", q_init, agents, **_validate.HYPERPARAMETERS["q_init"]),
     }
+    if not np.isfinite(params["q_init"].astype(dtype)).all():  # pragma: no cover - the bound prevents it
+        raise _validate.ArgumentError("q_init", f"q_init must be finite in dtype={dtype.name!r}")
     schedules = {}
     for name, table, row, rows in (("alpha", alpha_table, alpha_row, alpha_rows),
                                    ("epsilon", eps_table, eps_row, eps_rows),
@@ -269,14 +291,68 @@ def _request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_
                     eval_every=eval_every, backend=backend, dtype=dtype, threads=threads, progress=progress)
 
 
-def _blocks(request: _Request) -> tuple[list[int], list[int]]:
-    """The episode at which each block ends, and the ``eval_every`` checkpoints (blocks end at
-    every checkpoint)."""
-    mdp, episodes = request.mdp, request.episodes
-    per_block = BLOCK_AGENT_STEPS // (request.agents * mdp.max_steps * (1 + request.planning_steps))
-    block = max(1, min(episodes, per_block))
-    checkpoints = list(range(request.eval_every, episodes + 1, request.eval_every)) if request.eval_every else []
-    return sorted(set(range(block, episodes, block)) | {episodes} | set(checkpoints)), checkpoints
+def memory_bytes(learner: algos.Learner, mdp, agents: int, episodes: int, *, dtype="float64", visits: bool = False,
+                 eval_every: int | None = None, schedule_rows: int = 0, backend: str = "numba") -> int:
+    """Most bytes :func:`train` holds at once on ``mdp``: the learner's tables, the per-episode
+    outputs, the per-agent hyperparameters, the schedule tables (``schedule_rows`` rows of
+    ``episodes`` values) and, with ``eval_every``, the evaluations and their working arrays.
+    The numpy reference also keeps a copy of the tables (to roll an interrupted block back) and
+    works on arrays of a few rows per agent at every step.
+
+    :func:`train` refuses a request above 80 % of the available memory with this estimate,
+    before anything is allocated; ``tests/test_train.py`` checks that it bounds the peak.
+
+    Examples
+    --------
+    >>> import fastq
+    >>> from fastq import algos
+    >>> memory_bytes(algos.LEARNERS["q_learning"], fastq.make("FrozenLake-8x8").mdp, agents=1000, episodes=100)
+    3668000
+    """
+    S, A, K = mdp.shape
+    tables = learner.table_bytes(S, A, np.dtype(dtype).itemsize, visits)
+    per_agent = tables + episodes * (8 + 4 + 1) + AGENT_BYTES
+    if backend == "numpy":
+        per_agent += tables + 192 * (A + K) * 8
+    total = agents * per_agent + schedule_rows * episodes * 8
+    if eval_every:
+        n = max(1, S - int(mdp.terminal.sum()))  # the unknowns of each policy's linear system
+        total += agents * (episodes // eval_every * 2 * 2 * 8 + 8 * S * 8)  # results (list, stack); policies
+        if backend == "numpy":
+            batch = min(agents, max(1, NUMPY_EVALUATION_BATCH // (8 * n * n)))
+            total += batch * n * (4 * n + 10 * K + 10) * 8
+        else:
+            total += _config.max_threads() * 2 * n * n * 8
+    return total
+
+
+def _schedule_rows(value) -> int:
+    """Rows of per-episode values a hyperparameter's schedule table will have (at most)."""
+    if isinstance(value, algos.Schedule):
+        return 1
+    if isinstance(value, (list, tuple)) and any(isinstance(v, algos.Schedule) for v in value):
+        return len(value)
+    return 0
+
+
+def _first_block(request: _Request) -> int:
+    """Episodes of the first block: ``budget // (agents * max_steps * (1 + planning_steps))``,
+    between 1 and ``episodes``, the budget :data:`BLOCK_AGENT_STEPS` or, for the numpy
+    reference, :data:`NUMPY_BLOCK_AGENT_STEPS`."""
+    budget = BLOCK_AGENT_STEPS if request.backend == "numba" else NUMPY_BLOCK_AGENT_STEPS
+    per_block = budget // (request.agents * request.mdp.max_steps * (1 + request.planning_steps))
+    return max(1, min(request.episodes, per_block))
+
+
+def _next_block(size: int, episodes: int, seconds: float) -> int:
+    """The size of the next block, after one of nominal ``size`` that ran ``episodes`` episodes
+    in ``seconds``: what takes :data:`BLOCK_SECONDS` at that speed, at most :data:`BLOCK_GROWTH`
+    times ``size``, at least 1."""
+    if BLOCK_SECONDS is None:
+        return size
+    if seconds <= 0:
+        return BLOCK_GROWTH * size
+    return max(1, min(BLOCK_GROWTH * size, round(episodes * BLOCK_SECONDS / seconds)))
 
 
 def _run_blocks(request: _Request, run, arguments: tuple, state, out):
@@ -287,14 +363,19 @@ def _run_blocks(request: _Request, run, arguments: tuple, state, out):
     then (every episode has a length >= 1), and the block is kept.  The numpy reference may stop
     half-way through a block: it is rolled back to the block's start.
     """
-    stops, checkpoints = _blocks(request)
     bar = _progress_bar(request.episodes, request.agents) if request.progress else None
     threads = (request.threads or _config.max_threads()) if request.backend == "numba" else 1
     evaluations, eval_time, done, interrupted = [], 0.0, 0, False
+    size, every = _first_block(request), request.eval_every
     started = time.perf_counter()
     try:
-        for start, stop in zip([0, *stops[:-1]], stops):
+        while done < request.episodes:
+            start = done
+            stop = min(start + size, request.episodes)
+            if every:  # blocks end at every checkpoint
+                stop = min(stop, (start // every + 1) * every)
             snapshot = [a.copy() for a in state] if request.backend == "numpy" else None
+            tic = time.perf_counter()
             try:
                 run(*arguments, start, stop, state, out, threads=threads)
             except KeyboardInterrupt:
@@ -305,6 +386,7 @@ def _run_blocks(request: _Request, run, arguments: tuple, state, out):
                         a[:] = saved
                 raise
             done = stop
+            size = _next_block(size, stop - start, time.perf_counter() - tic)
             if request.eval_every and stop % request.eval_every == 0:
                 tic = time.perf_counter()
                 evaluations.append(greedy_metrics(request.mdp, state.q, gamma=request.params["gamma"], backend=request.backend))

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import _validate
 from ._interface import DOUBLE_Q, DYNA_Q, EXPECTED_SARSA, Q_LEARNING, SARSA, State
+from .rng import EPISODES_LIMIT
 
 #: Algorithms :func:`fastq.train` accepts, in the order of their kernel codes.
 ALGORITHMS = ("q_learning", "sarsa", "expected_sarsa", "double_q", "dyna_q")
@@ -98,8 +99,10 @@ class Learner:
         """``Result.q`` and the learner's extra arrays from its final tables."""
         if self.double_tables:
             q_a, q_b = state.q_ab[0::2], state.q_ab[1::2]
-            # exact, and of q's dtype: the same argmax and ties as the sum it acted on
-            return (q_a + q_b) / 2.0, {"q_a": q_a, "q_b": q_b}
+            # exact, and of q's dtype: the same argmax and ties as the sum it acted on; computed
+            # in the policy's table (no longer needed), so no table is allocated at the end
+            q = np.divide(np.add(q_a, q_b, out=state.q), 2.0, out=state.q)
+            return q, {"q_a": q_a, "q_b": q_b}
         return state.q, {}
 
 
@@ -149,7 +152,8 @@ class linear(Schedule):
     def __post_init__(self):
         object.__setattr__(self, "start", _finite("linear start", self.start))
         object.__setattr__(self, "end", _finite("linear end", self.end))
-        object.__setattr__(self, "episodes", _validate.integer("linear episodes", self.episodes, low=1))
+        object.__setattr__(self, "episodes", _validate.integer("linear episodes", self.episodes, low=1,
+                                                               high=EPISODES_LIMIT - 1))
 
     def values(self, episodes: int) -> np.ndarray:
         e = np.minimum(np.arange(episodes), self.episodes)

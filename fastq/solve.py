@@ -295,7 +295,8 @@ def policy_evaluation(env, policy, *, gamma: float = 0.99) -> np.ndarray:
         _check_allowed_actions(mdp, policies)
         outcomes = K
     agents = policies.shape[0]
-    _validate.memory(f"policy_evaluation of {agents} policies on {S} states", agents * S * 8)
+    _validate.memory(f"policy_evaluation of {agents} policies on {S} states", agents * S * 8,
+                     argument="policy", advice="evaluate fewer policies at a time")
 
     dense = S <= DENSE_MAX_STATES
     n = S - int(mdp.terminal.sum())

@@ -121,7 +121,8 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
 
 def test_interrupt_prints_the_finished_episodes_and_exits_130(monkeypatch, capsys, interrupt_kernel):
     # Blocks of 5 episodes; Ctrl-C arrives as the second block starts.
-    monkeypatch.setattr(train_module, "BLOCK_AGENT_STEPS", 8 * 5 * 100)
+    monkeypatch.setattr(train_module, "NUMPY_BLOCK_AGENT_STEPS", 8 * 5 * 100)
+    monkeypatch.setattr(train_module, "BLOCK_SECONDS", None)
     interrupt_kernel(2, "before")
     assert cli.main(["train", *SMALL, "--backend", "numpy"]) == 130
     out, err = capsys.readouterr()
@@ -136,7 +137,8 @@ def test_interrupt_prints_the_finished_episodes_and_exits_130(monkeypatch, capsy
 
 def test_interrupt_after_a_finished_block_exits_130(monkeypatch, capsys, interrupt_kernel):
     # A compiled kernel cannot be interrupted: Python raises the KeyboardInterrupt as it returns.
-    monkeypatch.setattr(train_module, "BLOCK_AGENT_STEPS", 8 * 5 * 100)
+    monkeypatch.setattr(train_module, "NUMPY_BLOCK_AGENT_STEPS", 8 * 5 * 100)
+    monkeypatch.setattr(train_module, "BLOCK_SECONDS", None)
     interrupt_kernel(2, "after")
     assert cli.main(["train", *SMALL, "--backend", "numpy"]) == 130
     fields = summary_fields(capsys.readouterr().out)
