@@ -17,11 +17,15 @@ compiles, or loads the kernel from the cache, and :func:`fastq.warmup` does it o
   :data:`KERNEL_FINGERPRINT`, a hash of every module whose code is inlined into the kernels,
   so changing any of them recompiles (numba alone would notice only the kernel's own file).
 - :func:`threads` sets the number of threads for a block of code and restores it after.
+- Under ``NUMBA_DISABLE_JIT=1`` every kernel runs as Python (slowly, for debugging): the same
+  numbers, no cache, no compilation (:func:`jit`; the LLVM intrinsics have Python twins in
+  :mod:`fastq.kernels._llvm`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import warnings
@@ -29,6 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numba
+import numpy as np
 
 #: Options shared by every compiled function, inlined helpers included.
 JIT: dict = {"fastmath": False, "nogil": True, "error_model": "numpy"}
@@ -108,10 +113,15 @@ def jit(py_func=None, *, nrt: bool = False, **options):
     """Compile ``py_func`` with numba (:data:`KERNEL` options, or :data:`JIT` with ``nrt=True``
     for a kernel that allocates), cached on disk when :data:`CACHE` is on.
 
-    Under ``NUMBA_DISABLE_JIT=1`` numba returns the Python function itself, and so does this.
+    Under ``NUMBA_DISABLE_JIT=1`` numba returns the Python function itself, and so does this,
+    run with numpy's overflow warnings off: the kernels' uint64 arithmetic wraps modulo
+    ``2**64`` by design (the random-number contract), which compiled code does silently and
+    numpy scalars warn about.
     """
     if py_func is None:
         return lambda f: jit(f, nrt=nrt, **options)
+    if numba.config.DISABLE_JIT:
+        return _python(py_func)
     dispatcher = numba.njit(**(JIT if nrt else KERNEL), **options)(py_func)
     if CACHE and isinstance(dispatcher, numba.core.dispatcher.Dispatcher):
         try:
@@ -119,6 +129,17 @@ def jit(py_func=None, *, nrt: bool = False, **options):
         except Exception as exc:  # no writable location: numba raises RuntimeError
             _warn_once("find a writable location", exc)
     return dispatcher
+
+
+def _python(py_func):
+    """``py_func`` run as Python (``NUMBA_DISABLE_JIT``), its wrapping uint64 arithmetic quiet."""
+    @functools.wraps(py_func)
+    def run(*args, **kwargs):
+        with np.errstate(over="ignore"):
+            return py_func(*args, **kwargs)
+
+    run.py_func = py_func
+    return run
 
 
 def max_threads() -> int:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import fastq
@@ -94,3 +95,42 @@ def test_the_kernel_fingerprint_covers_every_inlined_module():
     names = {p.name for p in (package / "kernels").glob("*.py")}
     assert {"learners.py", "policy.py", "rng.py", "_llvm.py"} <= names
     assert len(_config.KERNEL_FINGERPRINT) == 16 and _config.KERNEL_FINGERPRINT == _config._fingerprint()
+
+
+NO_JIT = """
+import json, warnings
+import numpy as np
+warnings.simplefilter("error")  # not even an overflow warning: uint64 arithmetic wraps by design
+import fastq, fastq.kernels
+from fastq import core
+out = {}
+for algo in fastq.ALGORITHMS:
+    res = fastq.train("FrozenLake-4x4", algo, agents=20, episodes=5, seed=4, threads=2, eval_every=5)
+    out[algo] = [res.q.tolist(), res.lengths.tolist(), res.extra["eval_value"].tolist()]
+state = core.make_rng_state(4, 3)
+states = core.reset_batch("FrozenLake-4x4", state)
+out["core"] = [states.tolist(), core.step_batch("FrozenLake-4x4", state, states, np.array([1, 2, 3]))[0].tolist()]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.subprocess
+def test_numba_disable_jit_runs_every_kernel_as_python_with_the_same_numbers(tmp_path):
+    # NUMBA_DISABLE_JIT=1 broke `import fastq.kernels` and every train() (backend="numpy" too).
+    environ = dict(os.environ, NUMBA_DISABLE_JIT="1", NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", NO_JIT], env=environ, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert not out.stderr.strip()
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    for algo in fastq.ALGORITHMS:
+        res = fastq.train("FrozenLake-4x4", algo, agents=20, episodes=5, seed=4, threads=2, eval_every=5)
+        q, lengths, value = report[algo]
+        np.testing.assert_array_equal(np.array(q), res.q, err_msg=algo)
+        np.testing.assert_array_equal(np.array(lengths), res.lengths, err_msg=algo)
+        np.testing.assert_allclose(np.array(value), res.extra["eval_value"], rtol=1e-12, err_msg=algo)
+    from fastq import core
+
+    state = core.make_rng_state(4, 3)
+    states = core.reset_batch("FrozenLake-4x4", state)
+    assert report["core"] == [states.tolist(), core.step_batch("FrozenLake-4x4", state, states,
+                                                               np.array([1, 2, 3]))[0].tolist()]
