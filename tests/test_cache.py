@@ -61,6 +61,18 @@ def test_on_by_default_loaded_by_a_later_process_and_never_failed_by_a_corrupt_f
     assert third["misses"] == 1 and len(third["warnings"]) == 1  # compiled, warned once
     fourth = run(tmp_path)
     assert fourth["hits"] == 1 and not fourth["warnings"]  # the cache was written afresh
+    # A damaged object inside a file that still unpickles: LLVM aborted the process on it
+    # ("LLVM ERROR: The file was not recognized as a valid object file") or crashed.  The
+    # checksum stops it first: a miss and one warning, like any corrupt file.
+    (kernel_file,) = [p for p in cache_files(tmp_path) if p.suffix == ".nbc"]
+    data = bytearray(kernel_file.read_bytes())
+    elf = data.find(b"\x7fELF")
+    assert elf > 0
+    data[elf: elf + 4] = b"JUNK"
+    data[elf + 64: elf + 2064] = b"\xab" * 2000
+    kernel_file.write_bytes(bytes(data))
+    fifth = run(tmp_path)
+    assert fifth["misses"] == 1 and len(fifth["warnings"]) == 1 and "is damaged" in fifth["warnings"][0]
 
 
 def test_fastq_cache_0_turns_it_off(tmp_path):
@@ -79,7 +91,7 @@ def test_a_full_disk_warns_once_and_runs(tmp_path):
     prelude = (
         "import errno, numba.core.caching as caching\n"
         "def full(*args): raise OSError(errno.ENOSPC, 'No space left on device')\n"
-        "caching.IndexDataCacheFile._save_data = full\n"
+        "caching.IndexDataCacheFile._open_for_write = full\n"
     )
     report = run(tmp_path, prelude)
     assert report["misses"] == 1 and len(report["warnings"]) == 1
