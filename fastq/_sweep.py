@@ -178,7 +178,7 @@ def sweep(
 
     plan = Plan(env, algo, grid, params, episodes, roots, ids, seeds_spec)
     _validate.memory(f"sweep of {plan.n_cells} cells x {len(roots)} seeds x {episodes} episodes",
-                     plan.result_bytes())
+                     plan.result_bytes(), argument="seeds", advice="use fewer cells, seeds or episodes")
     n_workers = _n_workers(kind, executor, workers)
     if chunk_agents is None:
         size = max(1, min(memory // plan.agent_bytes(),

@@ -156,14 +156,21 @@ def _about(exc: Exception, argument: str, message: str | None = None) -> Excepti
 
 
 # ---------------------------------------------------------------------- values
+#: Memory of one seed index besides its results: its root seed and stream id, and its entry in
+#: the manifest (a JSON pair, as Python lists and as text).
+SEED_BYTES = 256
+
+
 def streams(seeds, seed):
     """Root seed and stream id of every seed index, and the seeds' JSON description.
 
     ``seeds=n`` gives seed indices ``0 .. n-1`` of the root ``seed`` (agent ``i`` of a run
-    with root ``seed``); a list gives its root seeds (agent 0 of each).
+    with root ``seed``); a list gives its root seeds (agent 0 of each).  A count whose streams
+    alone would not fit in memory is refused before anything is allocated.
     """
     if isinstance(seeds, (numbers.Integral, np.integer)) and not isinstance(seeds, (bool, np.bool_)):
         n = _validate.integer("seeds", seeds, low=1)
+        _validate.memory(f"sweep(seeds={n})", n * SEED_BYTES, argument="seeds", advice="use fewer seeds")
         root = 0 if seed is None else _validate.integer("seed", seed, low=0, high=SEED_LIMIT)
         return (np.full(n, root, dtype=np.uint64), np.arange(n, dtype=np.uint64),
                 {"count": n, "seed": root})
@@ -428,16 +435,35 @@ class Plan:
             raise  # a setting shared by the whole group
 
     # -- sizes, manifest, tasks
+    def _settings(self, group: Group) -> dict:
+        """What a group's train() calls take that sizes their memory."""
+        shared = group.shared
+        alpha = shared.get("alpha", group.per_agent.get("alpha", [None])[0])
+        dtype = np.dtype(_validate.table_dtype("dtype", shared.get("dtype", "float64")))
+        return {"learner": algos.LEARNERS[group.algo], "mdp": group.env.mdp, "dtype": dtype,
+                "visits": isinstance(alpha, algos.visits), "eval_every": shared.get("eval_every"),
+                "backend": shared.get("backend", "numba")}
+
     def result_bytes(self) -> int:
-        sa = max(e.mdp.n_states * e.mdp.n_actions for e in (g.env for g in self.groups))
-        return self.n_agents * (self.episodes * 13 + sa * 8)
+        """Memory of the :class:`fastq.SweepResult`: per (cell, seed) the per-episode outputs,
+        ``q`` (float64), the learner's extra tables (Double Q's two) and the evaluations; plus
+        the manifest's entry of each seed."""
+        total = len(self.roots) * SEED_BYTES
+        for group in self.groups:
+            settings = self._settings(group)
+            S, A, _ = settings["mdp"].shape
+            extra = 2 * settings["dtype"].itemsize if settings["learner"].double_tables else 0
+            every = settings["eval_every"]
+            per_agent = self.episodes * 13 + S * A * (8 + extra) + (self.episodes // every * 16 if every else 0)
+            total += len(group.cells) * len(self.roots) * per_agent
+        return total
 
     def agent_bytes(self) -> int:
-        """Memory of one agent in a chunk: learner tables (up to four (S, A) tables, as Dyna-Q
-        and Double Q-learning use) and per-episode outputs, counted twice (the chunk's result
-        and its copy into the sweep)."""
-        sa = max(g.env.mdp.n_states * g.env.mdp.n_actions for g in self.groups)
-        return 4 * sa * 8 + 2 * self.episodes * 13 + 256
+        """Memory of one agent in a chunk: what its train() call holds
+        (:func:`fastq._train.memory_bytes`), at most over the groups."""
+        from ._train import memory_bytes
+
+        return max(memory_bytes(agents=1, episodes=self.episodes, **self._settings(group)) for group in self.groups)
 
     def manifest(self, chunk_agents: int) -> dict:
         n = len(self.roots)

@@ -331,7 +331,10 @@ def _schedule_rows(value) -> int:
     if isinstance(value, algos.Schedule):
         return 1
     if isinstance(value, (list, tuple)) and any(isinstance(v, algos.Schedule) for v in value):
-        return len(value)
+        try:
+            return len(dict.fromkeys(value))  # one row per distinct entry (algos.schedule_table)
+        except TypeError:  # unhashable entries: schedule_table refuses them
+            return len(value)
     return 0
 
 

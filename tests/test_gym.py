@@ -592,6 +592,9 @@ def test_vector_env_validates():
         TabularVectorEnv("FrozenLake-4x4", 3, autoreset_mode="sometimes")
     with pytest.raises(ValueError, match="num_envs must be >= 1, got 0"):
         TabularVectorEnv("FrozenLake-4x4", 0)
+    with pytest.raises(ValueError, match=r"TabularVectorEnv\(num_envs=1000000000000000\) would need about") as info:
+        TabularVectorEnv("FrozenLake-4x4", 10**15)  # refused before any array is allocated
+    assert info.value.argument == "num_envs"
     # disabled autoreset: a finished sub-environment must be reset by hand
     vec = TabularVectorEnv(fastq.GridWorld(["SG"]), 2, autoreset_mode=AutoresetMode.DISABLED)
     vec.reset(seed=0)

@@ -109,6 +109,33 @@ def test_streams():
     assert info.value.argument == "seed"
 
 
+def test_an_absurd_seed_count_is_refused_before_anything_is_allocated(monkeypatch):
+    def boom(*args, **kwargs):
+        raise AssertionError("allocated before the check")
+
+    monkeypatch.setattr(np, "full", boom)
+    monkeypatch.setattr(np, "arange", boom)
+    with pytest.raises(ValueError, match=r"sweep\(seeds=1000000000000\) would need about [\d.]+ GiB .*use fewer seeds") as info:
+        streams(10**12, None)
+    assert info.value.argument == "seeds"
+
+
+def test_the_memory_estimates_count_each_learners_tables():
+    from fastq import _train
+
+    q, double = plan(seeds=5, episodes=20), plan(seeds=5, episodes=20, algo="double_q")
+    # Double Q's sweep keeps its two tables per (cell, seed): 2 x 16 x 4 float64 more each
+    assert double.result_bytes() - q.result_bytes() == 5 * 2 * 16 * 4 * 8
+    evaluated = plan(seeds=5, episodes=20, eval_every=5)
+    assert evaluated.result_bytes() - q.result_bytes() == 5 * 4 * 16  # 4 checkpoints, two float64
+    mdp = fastq.make("FrozenLake-4x4").mdp
+    for p, algo in ((q, "q_learning"), (double, "double_q")):  # a chunk's agent: what train() holds
+        assert p.agent_bytes() == _train.memory_bytes(fastq.algos.LEARNERS[algo], mdp, 1, 20)
+    f32 = plan(seeds=5, episodes=20, algo="double_q", dtype="float32", backend="numpy")
+    assert f32.agent_bytes() == _train.memory_bytes(fastq.algos.LEARNERS["double_q"], mdp, 1, 20,
+                                                    dtype="float32", backend="numpy")
+
+
 def test_a_model_travels_as_its_arguments_and_comes_back_read_only():
     mdp = fastq.make("MaxBias")
     kind, arguments = plan_module.env_payload(mdp)
