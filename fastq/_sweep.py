@@ -119,6 +119,8 @@ def sweep(
     executor : None, "processes", concurrent.futures.Executor or dask.distributed.Client
         Where chunks run: in this process on every core (``None``), a local pool of ``workers``
         spawned processes with one numba thread each (``"processes"``), or submitted as tasks.
+        Spawned workers import the calling script again: in a script, call ``sweep`` under
+        ``if __name__ == "__main__":`` (docs/sweeps.md).
     workers : int, >= 1, optional
         Processes of ``executor="processes"`` (default: every core).
     chunk_agents : int, >= 1, optional
@@ -408,7 +410,7 @@ class _Run:
                         finished, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
                         for future in finished:
                             chunk = running.pop(future)
-                            if not self.finish(chunk, future.result()):
+                            if not self.finish(chunk, _result(future, kind)):
                                 stop.requested = True
                             elif not stop.requested:
                                 submit()
@@ -436,6 +438,28 @@ class _Run:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+class WorkersStopped(RuntimeError):
+    """The worker processes of ``executor="processes"`` stopped before returning a chunk."""
+
+
+def _result(future, kind: str):
+    """A chunk's payload; a broken pool of processes becomes a message that says what to do."""
+    try:
+        return future.result()
+    except cf.BrokenExecutor as exc:  # BrokenProcessPool
+        if kind != "processes":
+            raise
+        main = sys.modules.get("__main__")
+        script = getattr(main, "__file__", None)
+        raise WorkersStopped(
+            f"the worker processes of executor='processes' stopped before returning a chunk ({exc}). "
+            "They are started with 'spawn', which imports the calling script again in each of them: "
+            + (f"in {script!r}, put" if script else "put")
+            + " the code that calls fastq.sweep under `if __name__ == \"__main__\":`. If it is there, a worker "
+            "ran out of memory or crashed; the finished chunks are kept (with out=...), so run the sweep again "
+            "with fewer workers or a smaller chunk_agents") from None
 
 
 __all__ = ["sweep", "train_arguments"]

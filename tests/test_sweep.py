@@ -504,6 +504,29 @@ def test_cli_sweep_on_the_dask_scheduler(dask_processes, reference, tmp_path, ca
     assert float(row[4]) == pytest.approx(reference.summary(last=5)[3]["mean"], abs=0.051)
 
 
+NO_GUARD = textwrap.dedent("""\
+    import fastq
+    fastq.sweep("FrozenLake-4x4", seeds=2, episodes=3, executor="processes", workers=1, progress=False)
+    """)
+
+
+@pytest.mark.subprocess
+def test_processes_without_a_main_guard_say_what_to_do(worker_env, tmp_path):
+    # spawn imports the script again in the worker, which calls sweep() again while it starts:
+    # the pool breaks, and the user got a bare BrokenProcessPool.
+    script = tmp_path / "unguarded.py"
+    script.write_text(NO_GUARD)
+    out = subprocess.run([sys.executable, str(script)], env=worker_env, capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("fastq._sweep.WorkersStopped: the worker processes of executor='processes' stopped")
+    assert f"in {str(script)!r}, put the code that calls fastq.sweep under `if __name__ == \"__main__\":`" in last
+    guarded = script.with_name("guarded.py")
+    guarded.write_text("if __name__ == '__main__':\n" + textwrap.indent(NO_GUARD + "print('ok')\n", "    "))
+    out = subprocess.run([sys.executable, str(guarded)], env=worker_env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
 KILLED = textwrap.dedent("""\
     import sys, fastq
     fastq.sweep("FrozenLake-8x8", grid={"alpha": [0.1, 0.3, 0.5]}, seeds=16, episodes=3000,
