@@ -240,7 +240,10 @@ def open_out(out: str, manifest: dict, chunk_agents, *, argument: str = "out") -
             raise OSError(exc.errno, f"cannot create the sweep directory {out!r}: {exc.strerror or exc}") from None
         owner = Owner(out, argument)
         if os.path.isfile(os.path.join(out, MANIFEST)):
-            stored = read_manifest(out)
+            try:
+                stored = read_manifest(out)
+            except ValueError as exc:
+                raise ArgumentError(argument, str(exc)) from None
             if stored["config"] != manifest["config"]:
                 raise ArgumentError(argument, f"{argument} {out!r} holds a different sweep: {difference(stored['config'], manifest['config'])}. "
                                            f"Use another {argument} directory, or delete this one to start over")

@@ -257,7 +257,7 @@ class Result:
         >>> fastq.load(path).returns.shape
         (2, 5)
         """
-        path = _npz_path(path)
+        path = npz_path(path)
         arrays = {name: getattr(self, name) for name in _ARRAYS}
         arrays.update({f"params.{k}": v for k, v in dict.items(self.params)})
         arrays.update({f"extra.{k}": v for k, v in self.extra.items()})
@@ -323,8 +323,15 @@ class Result:
         return cls(*arrays, params=params, meta=meta, extra=extra)
 
 
-def _npz_path(path) -> str:
-    """The file :meth:`Result.save` writes for ``path``: ``.npz`` appended if missing."""
+def npz_path(path) -> str:
+    """The file :meth:`Result.save` writes for ``path``: ``.npz`` appended if missing; a folder
+    (an existing one, or a path ending with a separator) is refused.
+
+    Examples
+    --------
+    >>> npz_path("runs/lake"), npz_path("runs/lake.npz")
+    ('runs/lake.npz', 'runs/lake.npz')
+    """
     if not isinstance(path, (str, os.PathLike)):
         raise _validate.ArgumentTypeError("path", f"path must be a file path, got {type(path).__name__}")
     path = os.fspath(path)
