@@ -504,6 +504,39 @@ def test_cli_sweep_on_the_dask_scheduler(dask_processes, reference, tmp_path, ca
     assert float(row[4]) == pytest.approx(reference.summary(last=5)[3]["mean"], abs=0.051)
 
 
+KILLED_MID_WRITE = textwrap.dedent("""\
+    import os, signal, sys
+    import fastq
+    real = os.replace
+
+    def replace(src, dst):  # SIGKILL between chunk 2's write (flushed, synced) and its rename
+        if dst.endswith("chunk-000002.npz"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(src, dst)
+
+    os.replace = replace
+    fastq.sweep("FrozenLake-8x8", grid={"alpha": [0.1, 0.5]}, seeds=8, episodes=50, out=sys.argv[1],
+                chunk_agents=4, threads=1, progress=False)
+    """)
+
+
+@pytest.mark.subprocess
+def test_sigkill_between_a_chunks_write_and_its_rename_loses_nothing(worker_env, tmp_path):
+    out = tmp_path / "s"
+    proc = subprocess.run([sys.executable, "-c", KILLED_MID_WRITE, str(out)], env=worker_env,
+                          capture_output=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    chunks = out / "chunks"
+    assert sorted(p.name for p in chunks.glob("chunk-*.npz")) == ["chunk-000000.npz", "chunk-000001.npz"]
+    (left,) = chunks.glob("chunk-000002.npz.*.tmp")  # the whole chunk, never renamed
+    assert left.stat().st_size > 0
+    kwargs = dict(grid={"alpha": [0.1, 0.5]}, seeds=8, episodes=50, progress=False)
+    resumed = fastq.sweep("FrozenLake-8x8", out=out, **kwargs)  # the lock died with its process
+    assert resumed.meta["chunks_run"] == 2 and resumed.complete
+    assert not list(chunks.glob("*.tmp")) and not (out / "sweep.lock").exists()
+    assert_same(resumed, fastq.sweep("FrozenLake-8x8", **kwargs))
+
+
 NO_GUARD = textwrap.dedent("""\
     import fastq
     fastq.sweep("FrozenLake-4x4", seeds=2, episodes=3, executor="processes", workers=1, progress=False)
