@@ -28,7 +28,7 @@ from . import _config, _dispatch, _terminal, _validate, algos
 from ._interface import Hyper, Outputs, kernel_model
 from ._platform import versions
 from .algos import ALGORITHMS, BACKENDS, EXPLORATIONS, LEARNERS, TIE_BREAKS
-from .envs import as_mdp, make
+from .envs import as_env, as_mdp
 from .grid import GridWorld
 from .results import Result
 from .rng import EPISODES_LIMIT, SEED_LIMIT, stream_keys
@@ -213,8 +213,7 @@ class _Request:
 def _request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_break, exploration, temperature,
              planning_steps, eval_every, seed, agent_ids, backend, dtype, threads, progress) -> _Request:
     """Check every argument of :func:`train` and turn it into the kernels' form."""
-    if isinstance(env, str):
-        env = make(env)
+    env = as_env(env)
     mdp = as_mdp(env)
     _validate.choice("algo", algo, ALGORITHMS)
     agents = _validate.integer("agents", agents, low=1)
@@ -241,11 +240,11 @@ def _request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_
     S, A, _ = mdp.shape
     shown = "" if dtype == np.float64 else f", dtype={dtype.name!r}"
     rows = sum(_schedule_rows(value) for value in (alpha, epsilon, temperature))
+    needed = memory_bytes(learner, mdp, agents, episodes, dtype=dtype, visits=visits, eval_every=eval_every,
+                          schedule_rows=rows, backend=backend)
     _validate.memory(  # before the per-agent arrays below: the estimate counts them too
-        f"train(agents={agents}, episodes={episodes}{shown}) on {S} states x {A} actions",
-        memory_bytes(learner, mdp, agents, episodes, dtype=dtype, visits=visits, eval_every=eval_every,
-                     schedule_rows=rows, backend=backend),
-    )
+        f"train(agents={agents}, episodes={episodes}{shown}) on {S} states x {A} actions", needed,
+        argument="episodes" if 2 * (agents + rows) * episodes * 13 > needed else "agents")  # what dominates
     if visits:
         alpha_table, alpha_row = np.ones((1, 1)), np.zeros(agents, dtype=np.int64)
         alpha_power = np.full(agents, alpha.power)

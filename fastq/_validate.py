@@ -179,10 +179,11 @@ def per_agent_int(name: str, value, agents: int, *, low: int = 0, high: int) -> 
         if isinstance(value, (bool, np.bool_, numbers.Real, str, bytes)):
             raise ArgumentTypeError(name,f"{name} must be an integer or a 1-D array of length agents={agents}, got {_describe(value)}")
         try:
-            items = [v.item() if isinstance(v, np.generic) else v for v in np.asarray(value, dtype=object).ravel()]
-            shape = np.shape(value)
+            arr = np.asarray(value, dtype=object)
         except Exception as exc:  # pragma: no cover - exotic array-likes
             raise ArgumentTypeError(name,f"{name} must be an integer or a 1-D array of integers, got {_describe(value)}") from exc
+        items = [v.item() if isinstance(v, np.generic) else v for v in arr.ravel()]
+        shape = arr.shape
         if len(shape) != 1 or shape[0] != agents:
             raise ArgumentError(name,f"{name} must be an integer or a 1-D array of length agents={agents}, got shape {shape}")
         for j, v in enumerate(items):

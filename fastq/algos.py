@@ -234,10 +234,11 @@ def schedule_table(
         rows = np.zeros(agents, dtype=np.int64)
     elif isinstance(value, (list, tuple)) and any(isinstance(v, Schedule) for v in value):
         if len(value) != agents:
-            raise ValueError(f"{name} must be a number, a schedule, or a sequence of length agents={agents}, got length {len(value)}")
+            raise _validate.ArgumentError(
+                name, f"{name} must be a number, a schedule, or a sequence of length agents={agents}, got length {len(value)}")
         for j, v in enumerate(value):
             if not isinstance(v, Schedule) and (isinstance(v, bool) or not isinstance(v, numbers.Real)):
-                raise TypeError(f"{name} entries must be numbers or schedules, got {v!r} (entry {j})")
+                raise _validate.ArgumentTypeError(name, f"{name} entries must be numbers or schedules, got {v!r} (entry {j})")
         distinct = list(dict.fromkeys(value))
         rows = np.array([distinct.index(v) for v in value], dtype=np.int64)
         value = distinct
@@ -252,7 +253,10 @@ def schedule_table(
         if isinstance(v, Schedule):
             lo, hi = v.bounds()
             for bound in (lo, hi):
-                _validate.real(f"{name} schedule value", bound, low=low, high=high, low_closed=low_closed)
+                try:
+                    _validate.real(f"{name} schedule value", bound, low=low, high=high, low_closed=low_closed)
+                except _validate.ArgumentError as exc:  # about the argument, as every other refusal
+                    raise _validate.ArgumentError(name, str(exc)) from None
             table[j] = v.values(width)
         else:
             table[j] = _validate.real(name, v, low=low, high=high, low_closed=low_closed)

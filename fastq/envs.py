@@ -366,6 +366,26 @@ def options(env) -> tuple[str, ...]:
     raise ArgumentTypeError("name", f"name must be a str, got {type(env).__name__}")
 
 
+def as_env(env):
+    """``env`` as a GridWorld or TabularMDP: a registered name is built by :func:`make` (an
+    unknown name is an error about ``env``, the argument of the caller); others are returned.
+
+    Examples
+    --------
+    >>> from fastq.envs import as_env
+    >>> as_env("FrozenLake-4x4").shape
+    (4, 4)
+    """
+    if not isinstance(env, str):
+        return env
+    try:
+        return make(env)
+    except ArgumentError as exc:
+        if exc.argument != "name":
+            raise
+        raise ArgumentError("env", str(exc)) from None
+
+
 def as_mdp(env) -> TabularMDP:
     """The :class:`TabularMDP` behind ``env``: a registered name, a GridWorld or a TabularMDP.
 
@@ -387,7 +407,7 @@ def as_mdp(env) -> TabularMDP:
     (16, 4, 3)
     """
     if isinstance(env, str):
-        return make(env).mdp
+        return as_env(env).mdp
     mdp = getattr(env, "mdp", None)
     if isinstance(mdp, TabularMDP):
         return mdp

@@ -153,6 +153,9 @@ class TabularMDP:
         self.name = name
         if action_names is None:
             action_names = tuple(str(a) for a in range(A))
+        if isinstance(action_names, (str, bytes)) or not isinstance(action_names, (Sequence, np.ndarray)):
+            raise ArgumentTypeError("action_names", f"action_names must be a sequence of {A} strings, "
+                                                    f"got {type(action_names).__name__}")
         action_names = tuple(action_names)
         if len(action_names) != A or not all(isinstance(n, str) for n in action_names):
             raise ArgumentError("action_names", f"action_names must be {A} strings, got {action_names!r}")
