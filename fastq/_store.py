@@ -186,7 +186,9 @@ def read_chunk(folder: str, chunk: int) -> dict | None:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             arrays = {k: data[k] for k in data.files if k != "meta"}
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        if not isinstance(meta, dict):
+            raise ValueError("its meta is not a JSON object")
+    except (OSError, ValueError, KeyError, AttributeError, zipfile.BadZipFile, EOFError) as exc:
         warnings.warn(f"ignoring unreadable chunk file {path!r} ({exc}); it will be run again",
                       RuntimeWarning, stacklevel=3)
         return None

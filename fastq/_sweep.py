@@ -200,7 +200,11 @@ def sweep(
             for chunk in range(len(manifest["chunks"])):
                 payload = read_chunk(out, chunk)
                 if payload is not None and payload["meta"].get("range") == manifest["chunks"][chunk]:
-                    sw._put_chunk(chunk, payload)
+                    try:
+                        sw._put_chunk(chunk, payload)
+                    except (ValueError, TypeError, IndexError) as exc:  # arrays of another shape
+                        warnings.warn(f"ignoring chunk file {chunk} in {out!r} ({exc}); it will be run again",
+                                      RuntimeWarning, stacklevel=2)
         pending = [k for k, meta in enumerate(sw.chunk_meta) if meta is None]
 
         chunk_threads = (threads or 1) if kind == "processes" else threads

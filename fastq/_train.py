@@ -50,8 +50,6 @@ NUMPY_BLOCK_AGENT_STEPS = 2**14
 #: Memory of one agent besides its tables and outputs: its hyperparameters, schedule rows,
 #: stream key and seed, and their copies in ``Result.params`` (about 30 numbers).
 AGENT_BYTES = 256
-#: Bytes of the dense systems the numpy reference solves at once (``reference.evaluation.BATCH_BYTES``).
-NUMPY_EVALUATION_BATCH = 1 << 26
 #: Hyperparameters that take one value per agent (a number or an (agents,) array); a sweep passes
 #: every grid cell's value of these per agent, so cells differing only in them share a call.
 PER_AGENT_ARGUMENTS = ("alpha", "gamma", "epsilon", "q_init", "temperature")
@@ -239,12 +237,13 @@ def _request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_
     learner = LEARNERS[algo]
     S, A, _ = mdp.shape
     shown = "" if dtype == np.float64 else f", dtype={dtype.name!r}"
-    rows = sum(_schedule_rows(value) for value in (alpha, epsilon, temperature))
+    schedule_rows = sum(_schedule_rows(value) for value in (alpha, epsilon, temperature))
     needed = memory_bytes(learner, mdp, agents, episodes, dtype=dtype, visits=visits, eval_every=eval_every,
-                          schedule_rows=rows, backend=backend)
+                          schedule_rows=schedule_rows, backend=backend)
+    per_episode = (agents * 13 + schedule_rows * 8) * episodes  # outputs and schedule tables
     _validate.memory(  # before the per-agent arrays below: the estimate counts them too
         f"train(agents={agents}, episodes={episodes}{shown}) on {S} states x {A} actions", needed,
-        argument="episodes" if 2 * (agents + rows) * episodes * 13 > needed else "agents")  # what dominates
+        argument="episodes" if 2 * per_episode > needed else "agents")  # the one that dominates
     if visits:
         alpha_table, alpha_row = np.ones((1, 1)), np.zeros(agents, dtype=np.int64)
         alpha_power = np.full(agents, alpha.power)
@@ -318,7 +317,9 @@ def memory_bytes(learner: algos.Learner, mdp, agents: int, episodes: int, *, dty
         n = max(1, S - int(mdp.terminal.sum()))  # the unknowns of each policy's linear system
         total += agents * (episodes // eval_every * 2 * 2 * 8 + 8 * S * 8)  # results (list, stack); policies
         if backend == "numpy":
-            batch = min(agents, max(1, NUMPY_EVALUATION_BATCH // (8 * n * n)))
+            from .reference.evaluation import BATCH_BYTES  # the systems it solves at once
+
+            batch = min(agents, max(1, BATCH_BYTES // (8 * n * n)))
             total += batch * n * (4 * n + 10 * K + 10) * 8
         else:
             total += _config.max_threads() * 2 * n * n * 8

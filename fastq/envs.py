@@ -322,6 +322,10 @@ def make(name: str, **overrides) -> GridWorld | TabularMDP:
     >>> fastq.make("MaxBias", n_actions_b=4).shape
     (3, 4, 1)
     """
+    if not isinstance(name, str):
+        raise ArgumentTypeError("name", f"name must be a str, got {type(name).__name__}")
+    if name not in _GRIDS and name not in _MODELS:
+        raise ArgumentError("name", f"unknown environment {name!r}; known environments: {', '.join(list_envs())}")
     allowed = options(name)
     unknown = sorted(set(overrides) - set(allowed))
     if unknown:
@@ -358,12 +362,13 @@ def options(env) -> tuple[str, ...]:
             return _OVERRIDABLE
         if env in _MODELS:
             return _MODELS[env][1]
-        raise ArgumentError("name", f"unknown environment {env!r}; known environments: {', '.join(list_envs())}")
+        raise ArgumentError("env", f"unknown environment {env!r}; known environments: {', '.join(list_envs())}")
     if isinstance(env, GridWorld):
         return _OVERRIDABLE
     if isinstance(env, TabularMDP):
         return ()
-    raise ArgumentTypeError("name", f"name must be a str, got {type(env).__name__}")
+    raise ArgumentTypeError("env", f"env must be an environment name, a GridWorld or a TabularMDP, "
+                                   f"got {type(env).__name__}")
 
 
 def as_env(env):

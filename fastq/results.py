@@ -210,9 +210,7 @@ class Result:
         if fraction is not None:
             if last is not None:
                 raise ValueError("give last or fraction, not both")
-            if not 0 < fraction <= 1:
-                raise _validate.ArgumentError(
-                    "fraction", f"fraction must be in the range 0 < value <= 1, got {fraction!r}")
+            fraction = _validate.real("fraction", fraction, low=0.0, high=1.0, low_closed=False)
             n = max(1, int(round(self.episodes * fraction))) if self.episodes else 0
         elif last is None:
             n = max(1, int(round(self.episodes * SUMMARY_FRACTION))) if self.episodes else 0
@@ -320,6 +318,11 @@ class Result:
             raise ValueError(f"{path!r} is not {expected}: its meta is not a JSON object")
         if "range" in meta and "chunk" in meta and "algo" not in meta:
             raise ValueError(f"{path!r} is a sweep chunk, not {expected}: load the sweep's folder")
+        q, returns, lengths, successes = arrays
+        if (q.ndim != 3 or returns.ndim != 2 or lengths.shape != returns.shape or successes.shape != returns.shape
+                or returns.shape[0] != q.shape[0]):
+            raise ValueError(f"{path!r} is damaged or is not {expected}: q has shape {q.shape}, returns "
+                             f"{returns.shape}, lengths {lengths.shape}, successes {successes.shape}")
         return cls(*arrays, params=params, meta=meta, extra=extra)
 
 

@@ -534,7 +534,7 @@ def greedy_metrics(env, q, *, gamma, backend: str = "numba") -> tuple[np.ndarray
     if q.ndim != 3 or q.shape[1:] != (S, A):
         raise ArgumentError("q", f"q must have shape (agents, {S}, {A}), got {q.shape}")
     agents = q.shape[0]
-    gammas = np.broadcast_to(np.asarray(gamma, dtype=np.float64), (agents,))
+    gammas = _validate.per_agent("gamma", gamma, agents, low=0.0, high=1.0)
     policies = np.argmax(q, axis=2)
     if S > DENSE_MAX_STATES:  # too large for dense systems: the iterative numpy path
         value = np.empty(agents)

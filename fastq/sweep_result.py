@@ -124,11 +124,11 @@ class SweepResult:
         1
         """
         if set(values) != set(self.axes):
-            raise ValueError(f"index() needs a value for every axis {list(self.axes)}, got {sorted(values)}")
+            raise ArgumentError("values", f"index() needs a value for every axis {list(self.axes)}, got {sorted(values)}")
         for c, cell in enumerate(self.cells):
-            if all(cell[k] == v for k, v in values.items()):
+            if all(not isinstance(v, np.ndarray) and cell[k] == v for k, v in values.items()):
                 return c
-        raise ValueError(f"no cell has the values {values}; axes: {self.axes}")
+        raise ArgumentError(next(iter(values), "values"), f"no cell has the values {values}; axes: {self.axes}")
 
     # ------------------------------------------------------------------ arrays
     def _put(self, name: str, cells: np.ndarray, seeds: np.ndarray, values: np.ndarray) -> None:
@@ -155,6 +155,13 @@ class SweepResult:
 
     def _put_chunk(self, chunk: int, payload: dict) -> None:
         cells, seeds = self._pairs(chunk)
+        group = self.manifest["chunks"][chunk][0]
+        expected = {name: (cells.size, self.episodes) for name in _EPISODE_ARRAYS}
+        expected["q"] = (cells.size, *self.manifest["groups"][group]["q_shape"])
+        for name, shape in expected.items():  # checked before anything is kept
+            got = np.shape(payload["arrays"].get(name))
+            if got != shape:
+                raise ValueError(f"chunk {chunk}: array {name!r} has shape {got}, expected {shape}")
         for name, values in payload["arrays"].items():
             if name.startswith("shared."):
                 self._shared.setdefault(self.manifest["chunks"][chunk][0], {})[name[7:]] = np.asarray(values)
@@ -358,6 +365,8 @@ class SweepResult:
         True
         """
         rows = self.summary(metric, last, resamples=BOOTSTRAP_RESAMPLES)
+        if metric not in METRICS:  # the old order best(last, metric), which summary() accepted
+            metric = "return" if last is None else last
         means = np.array([row["mean"] for row in rows])
         if np.isnan(means).all():
             raise ValueError("best(): no cell has finished seeds")

@@ -54,3 +54,10 @@ def test_load_says_what_it_expected_of_a_file_fastq_did_not_write(tmp_path):
         fastq.load(tmp_path)
     with pytest.raises(TypeError, match="path must be a file or folder path"):
         fastq.load(3)
+
+
+def test_a_result_file_with_arrays_of_other_shapes_is_refused(tmp_path):
+    np.savez(tmp_path / "r.npz", q=np.zeros(3), returns=np.zeros((2, 2)), lengths=np.zeros((2, 2)),
+             successes=np.zeros((2, 2), bool), meta=np.array("{}"))
+    with pytest.raises(ValueError, match=r"is damaged or is not a result file .*: q has shape \(3,\)"):
+        fastq.load(tmp_path / "r.npz")

@@ -239,6 +239,21 @@ def test_a_second_sweep_on_a_running_sweeps_out_is_refused_and_harms_nothing(tmp
     assert sorted(os.listdir(out)) == ["chunks", "sweep.json"]
 
 
+def test_a_chunk_file_that_does_not_fit_is_run_again(tmp_path, reference):
+    # Another sweep's chunk with this one's range (or a damaged meta): ignored with a warning.
+    out = tmp_path / "sweep"
+    run(out=out, chunk_agents=5)
+    path = out / "chunks" / "chunk-000000.npz"
+    with np.load(path) as data:
+        meta = str(data["meta"])
+    np.savez(path, returns=np.zeros((5, 7)), meta=np.array(meta))  # 7 episodes, not 30
+    np.savez(out / "chunks" / "chunk-000001.npz", returns=np.zeros(3), meta=np.array("[1, 2]"))
+    with pytest.warns(RuntimeWarning, match="it will be run again"):
+        resumed = run(out=out)
+    assert resumed.meta["chunks_run"] == 2
+    assert_same(resumed, reference)
+
+
 def test_partial_directory_loads_what_finished(tmp_path, reference):
     out = tmp_path / "sweep"
     run(out=out, chunk_agents=5)
