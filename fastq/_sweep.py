@@ -25,7 +25,8 @@ persistence, resumption and distribution.
 **Persistence.**  With ``out=DIR``, the manifest (``sweep.json``) is written first and every
 finished chunk then goes to ``DIR/chunks/chunk-NNNNNN.npz``, each file written under a temporary
 name, flushed and renamed (:mod:`fastq._store`).  Running the same sweep with the same ``out`` skips the chunks already there;
-a different sweep pointed at an existing ``out`` is refused.  A resumed sweep keeps the chunk
+a different sweep pointed at an existing ``out`` is refused, and so is a second sweep on an
+``out`` that a running one owns (:class:`fastq._store.Owner`).  A resumed sweep keeps the chunk
 layout it started with.
 
 **Where things are.**  The plan -- checking every argument, cells, groups, the manifest -- is
