@@ -44,6 +44,7 @@ import sys
 import warnings
 
 from . import _deprecation, _validate, config, report
+from ._store import atomic_write
 from ._format import format_rate as _rate, format_slip, row, table
 from ._terminal import has_tqdm, isatty
 from ._validate import TABLE_DTYPES
@@ -412,8 +413,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                 "env": benchmark.ENV, "settings": benchmark.SETTINGS, "plan": dataclasses.asdict(plan),
                 "interrupted": interrupted, "rows": rows}
         try:
-            with open(args.json, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=2)
+            text = json.dumps(data, indent=2)
+            atomic_write(args.json, lambda fh: fh.write(text.encode("utf-8")))
         except OSError as exc:
             print(f"{PROG}: error: cannot write {args.json!r}: {exc.strerror or exc}", file=sys.stderr)
             status = 1
@@ -517,8 +518,13 @@ def _check_folder(option: str, path: str) -> None:
 
 
 def _save_figure(fig, path: str) -> int:
+    """Write a figure whole or not at all (drawn in memory, then :func:`fastq._store.atomic_write`)."""
+    import io
+
     try:
-        fig.savefig(path, dpi=120)
+        image = io.BytesIO()
+        fig.savefig(image, format=os.path.splitext(path)[1][1:].lower() or None, dpi=120)
+        atomic_write(path, lambda fh: fh.write(image.getvalue()))
     except (OSError, ValueError) as exc:
         print(f"{PROG}: error: cannot write {path!r}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
         return 1
