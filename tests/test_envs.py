@@ -274,7 +274,10 @@ def test_options_of_every_kind_of_environment():
     assert envs.options(fastq.make("MaxBias")) == ()
     with pytest.raises(ValueError, match="unknown environment 'Nowhere'") as info:
         envs.options("Nowhere")
-    assert info.value.argument == "name"
+    assert info.value.argument == "env"  # options(env): the argument it was given
+    with pytest.raises(TypeError, match="env must be an environment name, a GridWorld or a TabularMDP, got int") as info:
+        envs.options(3)
+    assert info.value.argument == "env"
     with pytest.raises(ValueError, match="unknown option 'slip' for make\\('MaxBias'\\)") as info:
         fastq.make("MaxBias", slip=0.1)
     assert info.value.argument == "slip"
