@@ -106,6 +106,7 @@ def runs(envs):
 ANY_ENV = st.one_of(grid_worlds(), models())
 
 
+@pytest.mark.slow  # compiles the kernels of the module docstring
 @FEW
 @given(runs(ANY_ENV))
 def test_the_compiled_kernels_equal_the_reference_bit_for_bit(run):
@@ -115,6 +116,7 @@ def test_the_compiled_kernels_equal_the_reference_bit_for_bit(run):
     assert_same(fast, reference)
 
 
+@pytest.mark.slow
 @FEW
 @given(runs(ANY_ENV))
 def test_results_do_not_depend_on_the_thread_count(run):

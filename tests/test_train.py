@@ -182,7 +182,7 @@ def test_the_evaluation_kernel_compiles_before_the_timed_run(monkeypatch):
     assert res.extra["eval_value"].shape == (3, 2)
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize("backend", [pytest.param("numba", marks=pytest.mark.slow), "numpy"])
 @pytest.mark.parametrize("algo", fastq.ALGORITHMS)
 def test_the_memory_estimate_bounds_the_peak(algo, backend):
     # Measured with tracemalloc, which sees numpy's allocations; the kernels allocate nothing.
