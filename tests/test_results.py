@@ -113,3 +113,15 @@ def test_save_refuses_a_folder(res, tmp_path):
             res.save(path)
         assert info.value.argument == "path"
     assert os.listdir(tmp_path) == []  # no hidden ".npz"
+
+
+def test_three_threads_saving_one_path_leave_a_readable_file(res, tmp_path):
+    # Issue 14: with one temporary name per pid, 10 of 15 rounds left an unreadable file.
+    import concurrent.futures as cf
+
+    path = tmp_path / "run.npz"
+    for _ in range(15):
+        with cf.ThreadPoolExecutor(3) as pool:
+            list(pool.map(lambda _: res.save(path), range(3)))
+        assert_same(Result.load(path), res, OUTPUTS)
+        assert os.listdir(tmp_path) == ["run.npz"]
