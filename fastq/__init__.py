@@ -13,10 +13,11 @@ modules.
 
 from ._version import __version__
 
-from . import _deprecation, mdp, results, stats, sweep_result
+from . import _deprecation, envs, mdp, results, stats
 from ._load import load
 from .algos import ALGORITHMS, exponential, linear, visits
-from .envs import as_mdp, list_envs, make, random_map
+from .envs import as_mdp, list_envs, make
+from .random_maps import random_map
 from .grid import GridWorld
 from .mdp import TabularMDP
 from .results import Result
@@ -28,13 +29,13 @@ from ._train import train, warmup
 # Names that moved, readable at their old homes for one release (with a DeprecationWarning).
 # Installed here, where both homes are imported, so that no old home imports its new one.
 _deprecation.moved(mdp, {"as_mdp": (as_mdp, "fastq.envs.as_mdp")})
+_deprecation.moved(envs, {"random_map": (random_map, "fastq.random_map (fastq.random_maps)")})
 _deprecation.moved(results, {
     "SweepResult": (SweepResult, "fastq.SweepResult (fastq.sweep_result)"),
     "load": (load, "fastq.load"),
     "interquartile_mean": (stats.interquartile_mean, "fastq.stats.interquartile_mean"),
     "bootstrap_ci": (stats.bootstrap_ci, "fastq.stats.bootstrap_ci"),
     "BOOTSTRAP_RESAMPLES": (stats.BOOTSTRAP_RESAMPLES, "fastq.stats.BOOTSTRAP_RESAMPLES"),
-    "METRICS": (sweep_result.METRICS, "fastq.sweep_result.METRICS"),
 })
 
 _LAZY = ("core", "gym", "from_gymnasium")

@@ -12,16 +12,22 @@ compiles, or loads the kernel from the cache, and :func:`fastq.warmup` does it o
   fraction of a second instead of compiling it for seconds.  ``FASTQ_CACHE=0`` (or false, no,
   off) in the environment before ``fastq`` is imported turns it off.  The cache can never fail
   a run: where no location is writable, or a cache file is corrupt, truncated, or cannot be
-  written (a full disk), fastq warns once and compiles in memory (:class:`_SafeCache`).
+  written (a full disk), fastq warns once and compiles in memory (``_SafeCache``).  Each
+  compiled kernel is stored with the sha256 of its bytes, so a damaged object file is a miss
+  too and never reaches LLVM (which would abort the process on it).
 - Each kernel's cache entry is keyed by its source file, its compile-time constants and
   :data:`KERNEL_FINGERPRINT`, a hash of every module whose code is inlined into the kernels,
   so changing any of them recompiles (numba alone would notice only the kernel's own file).
 - :func:`threads` sets the number of threads for a block of code and restores it after.
+- Under ``NUMBA_DISABLE_JIT=1`` every kernel runs as Python (slowly, for debugging): the same
+  numbers, no cache, no compilation (:func:`jit`; the LLVM intrinsics have Python twins in
+  :mod:`fastq.kernels._llvm`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import warnings
@@ -29,6 +35,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numba
+import numpy as np
 
 #: Options shared by every compiled function, inlined helpers included.
 JIT: dict = {"fastmath": False, "nogil": True, "error_model": "numpy"}
@@ -74,14 +81,51 @@ def _warn_once(what: str, exc: BaseException) -> None:
                       "NUMBA_CACHE_DIR to a writable directory.", RuntimeWarning, stacklevel=4)
 
 
+#: The first bytes of a compiled kernel's cache file (``.nbc``) as fastq writes it: this, then the
+#: sha256 of numba's data, then the data (see :func:`_cache_class`).
+_CHECKED = b"fastq-checked-nbc-1\n"
+
+
+class CorruptCacheFile(ValueError):
+    """A cached kernel whose bytes are not those that were written (a damaged file)."""
+
+
 def _cache_class():
-    from numba.core.caching import FunctionCache
+    from numba.core.caching import FunctionCache, IndexDataCacheFile
+
+    class _CheckedFile(IndexDataCacheFile):
+        """Numba's cache files, each compiled kernel stored with the sha256 of its bytes.
+
+        A damaged object file that still unpickles would reach LLVM, which aborts the process
+        ("LLVM ERROR: The file was not recognized as a valid object file") or crashes on it;
+        with the digest, such a file is a corrupt cache entry like any other (a miss, one
+        warning) and never reaches LLVM."""
+
+        def _save_data(self, name, data):
+            payload = self._dump(data)
+            with self._open_for_write(self._data_path(name)) as f:
+                f.write(_CHECKED + hashlib.sha256(payload).digest() + payload)
+
+        def _load_data(self, name):
+            import pickle
+
+            path = self._data_path(name)
+            with open(path, "rb") as f:
+                data = f.read()
+            head, digest, payload = data[:len(_CHECKED)], data[len(_CHECKED):len(_CHECKED) + 32], data[len(_CHECKED) + 32:]
+            if head != _CHECKED or hashlib.sha256(payload).digest() != digest:
+                raise CorruptCacheFile(f"{path} is damaged (its checksum does not match)")
+            return pickle.loads(payload)
 
     class _SafeCache(FunctionCache):
         """Numba's function cache that never fails a call: a load that fails (a corrupt or
-        truncated file, an unreadable directory) is a miss, a save that fails (a full disk, a
-        read-only directory) is skipped; either warns once per process.  An index that cannot be
-        read is replaced by a fresh one."""
+        truncated file, a damaged object file, an unreadable directory) is a miss, a save that
+        fails (a full disk, a read-only directory) is skipped; either warns once per process.
+        An index that cannot be read is replaced by a fresh one."""
+
+        def __init__(self, py_func):
+            super().__init__(py_func)
+            self._cache_file.__class__ = _CheckedFile
 
         def load_overload(self, sig, target_context):
             try:
@@ -118,10 +162,15 @@ def jit(py_func=None, *, nrt: bool = False, **options):
     """Compile ``py_func`` with numba (:data:`KERNEL` options, or :data:`JIT` with ``nrt=True``
     for a kernel that allocates), cached on disk when :data:`CACHE` is on.
 
-    Under ``NUMBA_DISABLE_JIT=1`` numba returns the Python function itself, and so does this.
+    Under ``NUMBA_DISABLE_JIT=1`` numba returns the Python function itself, and so does this,
+    run with numpy's overflow warnings off: the kernels' uint64 arithmetic wraps modulo
+    ``2**64`` by design (the random-number contract), which compiled code does silently and
+    numpy scalars warn about.
     """
     if py_func is None:
         return lambda f: jit(f, nrt=nrt, **options)
+    if numba.config.DISABLE_JIT:
+        return _python(py_func)
     dispatcher = numba.njit(**(JIT if nrt else KERNEL), **options)(py_func)
     if CACHE and isinstance(dispatcher, numba.core.dispatcher.Dispatcher):
         try:
@@ -129,6 +178,17 @@ def jit(py_func=None, *, nrt: bool = False, **options):
         except Exception as exc:  # no writable location: numba raises RuntimeError
             _warn_once("find a writable location", exc)
     return dispatcher
+
+
+def _python(py_func):
+    """``py_func`` run as Python (``NUMBA_DISABLE_JIT``), its wrapping uint64 arithmetic quiet."""
+    @functools.wraps(py_func)
+    def run(*args, **kwargs):
+        with np.errstate(over="ignore"):
+            return py_func(*args, **kwargs)
+
+    run.py_func = py_func
+    return run
 
 
 def max_threads() -> int:

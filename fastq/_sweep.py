@@ -25,7 +25,8 @@ persistence, resumption and distribution.
 **Persistence.**  With ``out=DIR``, the manifest (``sweep.json``) is written first and every
 finished chunk then goes to ``DIR/chunks/chunk-NNNNNN.npz``, each file written under a temporary
 name, flushed and renamed (:mod:`fastq._store`).  Running the same sweep with the same ``out`` skips the chunks already there;
-a different sweep pointed at an existing ``out`` is refused.  A resumed sweep keeps the chunk
+a different sweep pointed at an existing ``out`` is refused, and so is a second sweep on an
+``out`` that a running one owns (:class:`fastq._store.Owner`).  A resumed sweep keeps the chunk
 layout it started with.
 
 **Where things are.**  The plan -- checking every argument, cells, groups, the manifest -- is
@@ -119,6 +120,8 @@ def sweep(
     executor : None, "processes", concurrent.futures.Executor or dask.distributed.Client
         Where chunks run: in this process on every core (``None``), a local pool of ``workers``
         spawned processes with one numba thread each (``"processes"``), or submitted as tasks.
+        Spawned workers import the calling script again: in a script, call ``sweep`` under
+        ``if __name__ == "__main__":`` (docs/sweeps.md).
     workers : int, >= 1, optional
         Processes of ``executor="processes"`` (default: every core).
     chunk_agents : int, >= 1, optional
@@ -178,7 +181,7 @@ def sweep(
 
     plan = Plan(env, algo, grid, params, episodes, roots, ids, seeds_spec)
     _validate.memory(f"sweep of {plan.n_cells} cells x {len(roots)} seeds x {episodes} episodes",
-                     plan.result_bytes())
+                     plan.result_bytes(), argument="seeds", advice="use fewer cells, seeds or episodes")
     n_workers = _n_workers(kind, executor, workers)
     if chunk_agents is None:
         size = max(1, min(memory // plan.agent_bytes(),
@@ -188,27 +191,35 @@ def sweep(
     else:
         size = chunk_agents
     manifest = plan.manifest(size)
+    owner = None
     if out is not None:
-        manifest = open_out(out, manifest, chunk_agents)
-    plan.check_layout(manifest)
-
-    sw = SweepResult(manifest)
-    if out is not None:
-        for chunk in range(len(manifest["chunks"])):
-            payload = read_chunk(out, chunk)
-            if payload is not None and payload["meta"].get("range") == manifest["chunks"][chunk]:
-                sw._put_chunk(chunk, payload)
-    pending = [k for k, meta in enumerate(sw.chunk_meta) if meta is None]
-
-    chunk_threads = (threads or 1) if kind == "processes" else threads
-    run = _Run(plan, sw, out, chunk_threads, show, len(manifest["chunks"]), local=kind == "local")
+        manifest, owner = open_out(out, manifest, chunk_agents)
     try:
-        if pending and kind == "local":
-            run.local(pending)
-        elif pending:
-            run.distributed(pending, kind, executor, n_workers)
+        plan.check_layout(manifest)
+        sw = SweepResult(manifest)
+        if out is not None:
+            for chunk in range(len(manifest["chunks"])):
+                payload = read_chunk(out, chunk)
+                if payload is not None and payload["meta"].get("range") == manifest["chunks"][chunk]:
+                    try:
+                        sw._put_chunk(chunk, payload)
+                    except (ValueError, TypeError, IndexError) as exc:  # arrays of another shape
+                        warnings.warn(f"ignoring chunk file {chunk} in {out!r} ({exc}); it will be run again",
+                                      RuntimeWarning, stacklevel=2)
+        pending = [k for k, meta in enumerate(sw.chunk_meta) if meta is None]
+
+        chunk_threads = (threads or 1) if kind == "processes" else threads
+        run = _Run(plan, sw, out, chunk_threads, show, len(manifest["chunks"]), local=kind == "local")
+        try:
+            if pending and kind == "local":
+                run.local(pending)
+            elif pending:
+                run.distributed(pending, kind, executor, n_workers)
+        finally:
+            run.close()
     finally:
-        run.close()
+        if owner is not None:
+            owner.release()
     wall = time.perf_counter() - started
 
     done = [m for m in sw.chunk_meta if m is not None]
@@ -404,7 +415,7 @@ class _Run:
                         finished, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
                         for future in finished:
                             chunk = running.pop(future)
-                            if not self.finish(chunk, future.result()):
+                            if not self.finish(chunk, _result(future, kind)):
                                 stop.requested = True
                             elif not stop.requested:
                                 submit()
@@ -432,6 +443,28 @@ class _Run:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+class WorkersStopped(RuntimeError):
+    """The worker processes of ``executor="processes"`` stopped before returning a chunk."""
+
+
+def _result(future, kind: str):
+    """A chunk's payload; a broken pool of processes becomes a message that says what to do."""
+    try:
+        return future.result()
+    except cf.BrokenExecutor as exc:  # BrokenProcessPool
+        if kind != "processes":
+            raise
+        main = sys.modules.get("__main__")
+        script = getattr(main, "__file__", None)
+        raise WorkersStopped(
+            f"the worker processes of executor='processes' stopped before returning a chunk ({exc}). "
+            "They are started with 'spawn', which imports the calling script again in each of them: "
+            + (f"in {script!r}, put" if script else "put")
+            + " the code that calls fastq.sweep under `if __name__ == \"__main__\":`. If it is there, a worker "
+            "ran out of memory or crashed; the finished chunks are kept (with out=...), so run the sweep again "
+            "with fewer workers or a smaller chunk_agents") from None
 
 
 __all__ = ["sweep", "train_arguments"]

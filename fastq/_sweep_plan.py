@@ -13,8 +13,8 @@
    axis fastest; each cell's environment is built once per distinct set of options.
 4. **Groups** (:meth:`Plan._group`): cells that share the environment, the algorithm and every
    setting ``train`` cannot take per agent run as one population, cells x seeds agents,
-   cell-major; each group's settings are checked by :func:`check_train_settings`, with the
-   validators ``train`` uses, before anything runs.
+   cell-major; each group's settings are checked by train()'s own checks
+   (:func:`fastq._train.check_arguments`), before anything runs.
 
 Every error names what it is about in ``.argument`` (a :class:`fastq._validate.ArgumentError`
 or :class:`~fastq._validate.ArgumentTypeError`): the setting, or ``env``, ``algo``, ``grid``,
@@ -34,7 +34,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import _validate, algos, envs
+from . import _request, _train, _validate, algos, envs
 from ._platform import versions
 from ._store import SWEEP_FORMAT, SWEEP_VERSION, chunk_agents
 from ._validate import ArgumentError, ArgumentTypeError
@@ -50,7 +50,7 @@ RESERVED = ("agents", "episodes", "seed", "agent_ids", "threads", "progress")
 # ---------------------------------------------------------------------- train's arguments
 def train_arguments() -> tuple[list[str], set[str], set[str]]:
     """What :func:`fastq.train` accepts, read from its signature and
-    ``fastq._train.PER_AGENT_ARGUMENTS`` / ``SCHEDULE_ARGUMENTS``.
+    ``fastq._request.PER_AGENT_ARGUMENTS`` / ``SCHEDULE_ARGUMENTS``.
 
     Returns
     -------
@@ -68,45 +68,11 @@ def train_arguments() -> tuple[list[str], set[str], set[str]]:
     >>> "alpha" in per_agent and "gamma" in per_agent and "tie_break" not in per_agent
     True
     """
-    from . import _train
-
     signature = inspect.signature(_train.train)
     names = [n for n, p in signature.parameters.items()
              if p.kind is p.KEYWORD_ONLY and n not in RESERVED]
-    per_agent = set(_train.PER_AGENT_ARGUMENTS) & set(names)
-    return names, per_agent, set(_train.SCHEDULE_ARGUMENTS) & per_agent
-
-
-def check_train_settings(env, algo: str, agents: int, episodes: int, settings: dict) -> None:
-    """Check train() settings with train()'s own checks (:func:`fastq._train.check_arguments`),
-    without training.
-
-    Parameters
-    ----------
-    env : environment
-    algo : str
-    agents, episodes : int
-    settings : dict
-        Keyword arguments of :func:`fastq.train` (per-agent ones as ``(agents,)`` values).
-
-    Raises
-    ------
-    ArgumentError, ArgumentTypeError
-        The first bad setting, named in ``.argument``; the message is train()'s.
-
-    Examples
-    --------
-    >>> from fastq._sweep_plan import check_train_settings
-    >>> check_train_settings("FrozenLake-4x4", "q_learning", 2, 10, {"alpha": [0.1, 0.5], "tie_break": "first"})
-    >>> try:
-    ...     check_train_settings("FrozenLake-4x4", "q_learning", 1, 10, {"alpha": 2.0})
-    ... except ValueError as exc:
-    ...     exc.argument, str(exc)
-    ('alpha', 'alpha must be finite and in the range 0.0 < value <= 1.0, got 2.0')
-    """
-    from ._train import check_arguments
-
-    check_arguments(env, algo, agents, episodes, settings)
+    per_agent = set(_request.PER_AGENT_ARGUMENTS) & set(names)
+    return names, per_agent, set(_request.SCHEDULE_ARGUMENTS) & per_agent
 
 
 def _about(exc: Exception, argument: str, message: str | None = None) -> Exception:
@@ -116,14 +82,21 @@ def _about(exc: Exception, argument: str, message: str | None = None) -> Excepti
 
 
 # ---------------------------------------------------------------------- values
+#: Memory of one seed index besides its results: its root seed and stream id, and its entry in
+#: the manifest (a JSON pair, as Python lists and as text).
+SEED_BYTES = 256
+
+
 def streams(seeds, seed):
     """Root seed and stream id of every seed index, and the seeds' JSON description.
 
     ``seeds=n`` gives seed indices ``0 .. n-1`` of the root ``seed`` (agent ``i`` of a run
-    with root ``seed``); a list gives its root seeds (agent 0 of each).
+    with root ``seed``); a list gives its root seeds (agent 0 of each).  A count whose streams
+    alone would not fit in memory is refused before anything is allocated.
     """
     if isinstance(seeds, (numbers.Integral, np.integer)) and not isinstance(seeds, (bool, np.bool_)):
         n = _validate.integer("seeds", seeds, low=1)
+        _validate.memory(f"sweep(seeds={n})", n * SEED_BYTES, argument="seeds", advice="use fewer seeds")
         root = 0 if seed is None else _validate.integer("seed", seed, low=0, high=SEED_LIMIT)
         return (np.full(n, root, dtype=np.uint64), np.arange(n, dtype=np.uint64),
                 {"count": n, "seed": root})
@@ -205,6 +178,7 @@ class Group:
     def __init__(self, env, algo, shared, per_agent_names):
         self.env, self.algo, self.shared = env, algo, shared
         self.per_agent = {name: [] for name in per_agent_names}
+        self.sizes: dict = {}  # the sizes of its train() calls that its memory depends on (set by the check)
         self.cells: list[int] = []
 
 
@@ -377,27 +351,46 @@ class Plan:
 
         everyone = range(len(group.cells))
         try:
-            check_train_settings(group.env, group.algo, len(everyone), self.episodes, settings(everyone))
+            request = _train.check_arguments(group.env, group.algo, len(everyone), self.episodes, settings(everyone))
+            group.sizes = {"buffer": request.buffer, "record_loss": request.record_loss,
+                           "policy_rows": len(request.hyper.true_values) if request.learner.predicts else 0}
         except (ValueError, TypeError):
             for p in everyone:  # the first cell at fault
                 try:
-                    check_train_settings(group.env, group.algo, 1, self.episodes, settings([p]))
+                    _train.check_arguments(group.env, group.algo, 1, self.episodes, settings([p]))
                 except (ValueError, TypeError) as one:
                     c = group.cells[p]
                     raise _cell_error(one, c, self.cells[c], one.argument) from None
             raise  # a setting shared by the whole group
 
     # -- sizes, manifest, tasks
+    def _settings(self, group: Group) -> dict:
+        """What a group's train() calls take that sizes their memory."""
+        shared = group.shared
+        alpha = shared.get("alpha", group.per_agent.get("alpha", [None])[0])
+        dtype = np.dtype(_validate.table_dtype("dtype", shared.get("dtype", "float64")))
+        return {"learner": algos.LEARNERS[group.algo], "mdp": group.env.mdp, "dtype": dtype,
+                "visits": isinstance(alpha, algos.visits), "eval_every": shared.get("eval_every"),
+                "backend": shared.get("backend", "numba"), **group.sizes}
+
     def result_bytes(self) -> int:
-        sa = max(e.mdp.n_states * e.mdp.n_actions for e in (g.env for g in self.groups))
-        return self.n_agents * (self.episodes * 13 + sa * 8)
+        """Memory of the :class:`fastq.SweepResult`: per (cell, seed) the per-episode outputs,
+        ``q`` (float64), the learner's extra tables (Double Q's two) and the evaluations; plus
+        the manifest's entry of each seed."""
+        total = len(self.roots) * SEED_BYTES
+        for group in self.groups:
+            settings = self._settings(group)
+            S, A, _ = settings["mdp"].shape
+            extra = 2 * settings["dtype"].itemsize if settings["learner"].double_tables else 0
+            every = settings["eval_every"]
+            per_agent = self.episodes * 13 + S * A * (8 + extra) + (self.episodes // every * 16 if every else 0)
+            total += len(group.cells) * len(self.roots) * per_agent
+        return total
 
     def agent_bytes(self) -> int:
-        """Memory of one agent in a chunk: learner tables (up to four (S, A) tables, as Dyna-Q
-        and Double Q-learning use) and per-episode outputs, counted twice (the chunk's result
-        and its copy into the sweep)."""
-        sa = max(g.env.mdp.n_states * g.env.mdp.n_actions for g in self.groups)
-        return 4 * sa * 8 + 2 * self.episodes * 13 + 256
+        """Memory of one agent in a chunk: what its train() call holds
+        (:func:`fastq._request.memory_bytes`), at most over the groups."""
+        return max(_request.memory_bytes(agents=1, episodes=self.episodes, **self._settings(group)) for group in self.groups)
 
     def manifest(self, chunk_agents: int) -> dict:
         n = len(self.roots)

@@ -2,11 +2,12 @@
 
 :func:`train` runs in phases, one function each:
 
-1. :func:`_request` checks every argument -- before anything is compiled or allocated -- and
-   turns them into a :class:`_Request`: the model, the learner (:data:`fastq.algos.LEARNERS`),
-   per-agent hyperparameter arrays and schedule tables (:class:`fastq._interface.Hyper`), one
-   stream key per agent (:func:`fastq.rng.stream_keys`);
-2. the memory the tables and outputs will take is checked against what is available;
+1. :func:`fastq._request.request` checks every argument -- before anything is compiled or
+   allocated -- and turns them into a :class:`fastq._request.Request`: the model, the learner
+   (:data:`fastq.algos.LEARNERS`), per-agent hyperparameter arrays and schedule tables
+   (:class:`fastq._interface.Hyper`), one stream key per agent (:func:`fastq.rng.stream_keys`);
+2. the memory the tables and outputs will take (:func:`fastq._request.memory_bytes`) is
+   checked against what is available;
 3. the learner allocates its tables (:meth:`fastq.algos.Learner.allocate`);
 4. :mod:`fastq._dispatch` picks the kernel (its variant and backend) and compiles it;
 5. :func:`_run_blocks` runs the episodes in blocks, the tables carried from block to block, so
@@ -21,35 +22,30 @@ import inspect
 import sys
 import time
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 
-from . import _config, _dispatch, _terminal, _validate, algos
-from ._interface import Hyper, Outputs, kernel_model
+from . import _config, _dispatch, _request, algos
+from ._interface import Outputs, kernel_model
 from ._platform import versions
-from .algos import ALGORITHMS, BACKENDS, EXPLORATIONS, LEARNERS, TIE_BREAKS
-from .envs import as_mdp, make
+from .algos import ALGORITHMS
 from .grid import GridWorld
 from .results import Result
-from .rng import EPISODES_LIMIT, SEED_LIMIT, stream_keys
 from .solve import greedy_metrics
 
-#: Most agent-steps in one block (counting every episode at ``max_steps``): a block is the unit
-#: of progress reporting and of interrupt safety, and a compiled block cannot be interrupted, so
-#: this bounds how long Ctrl-C waits (about a second at full speed, usually far less).
+#: Seconds a block of episodes should take.  A block is the unit of progress reporting and of
+#: interrupt safety: a compiled block cannot be interrupted (Ctrl-C waits for it) and the numpy
+#: reference rolls an interrupted block back (its work is lost), so each block after the first
+#: is sized from the speed measured on the one before to take about this long (``None``: every
+#: block has the first one's size).  See docs/semantics.md, "Interrupts".
+BLOCK_SECONDS = 0.25
+#: Most a block grows over the one before (episodes lengthen as agents learn).
+BLOCK_GROWTH = 2
+#: Agent-steps of the first block, counting every episode at ``max_steps`` (and each planning
+#: update as a step), for the compiled kernels: about a second at their slowest, usually far less.
 BLOCK_AGENT_STEPS = 2**26
-#: Hyperparameters that take one value per agent (a number or an (agents,) array); a sweep passes
-#: every grid cell's value of these per agent, so cells differing only in them share a call.
-PER_AGENT_ARGUMENTS = ("alpha", "gamma", "epsilon", "q_init", "temperature", "n", "lam", "v_init")
-#: Those of them that also take a schedule, or a sequence of numbers and schedules.
-SCHEDULE_ARGUMENTS = ("alpha", "epsilon", "temperature")
-#: Dyna-Q's planning updates per real step when not given (Sutton & Barto's Figure 8.2 uses 5 and 50).
-DEFAULT_PLANNING_STEPS = 5
-#: Most planning updates per real step.
-MAX_PLANNING_STEPS = 10_000
-#: Largest n of the n-step learners.
-MAX_N = 1 << 20
+#: The same for the numpy reference, which is 10 to 1000 times slower per agent-step.
+NUMPY_BLOCK_AGENT_STEPS = 2**14
 
 
 def train(
@@ -185,7 +181,7 @@ def train(
     >>> bool(walk.extra["rms_error"][:, -1].mean() < walk.extra["rms_error"][:, 0].mean())
     True
     """
-    request = _request(env, algo, agents=agents, episodes=episodes, alpha=alpha, gamma=gamma, epsilon=epsilon,
+    request = _request.request(env, algo, agents=agents, episodes=episodes, alpha=alpha, gamma=gamma, epsilon=epsilon,
                        q_init=q_init, tie_break=tie_break, exploration=exploration, temperature=temperature,
                        planning_steps=planning_steps, eval_every=eval_every, seed=seed, agent_ids=agent_ids,
                        backend=backend, dtype=dtype, threads=threads, progress=progress, policy=policy, n=n,
@@ -207,47 +203,19 @@ def train(
     compile_time = 0.0
     if request.backend == "numba":
         compile_time = _dispatch.compile(run.kernel, (*arguments, 0, 0, state, out, 0, 0))
+        if request.eval_every:  # the evaluation kernel too, so its compilation is not training time
+            tic = time.perf_counter()
+            greedy_metrics(mdp, state.q[:1], gamma=request.params["gamma"][:1], backend="numba")
+            compile_time += time.perf_counter() - tic
     done, interrupted, evaluations, eval_time, wall = _run_blocks(request, run, arguments, state, out)
     return _result(request, state, out, done, interrupted, evaluations, eval_time, wall, compile_time)
 
 
-@dataclass(frozen=True)
-class _Request:
-    """A validated :func:`train` call: every argument in the form the kernels take."""
-
-    env: object
-    mdp: object
-    algo: str
-    learner: algos.Learner
-    agents: int
-    episodes: int
-    hyper: Hyper
-    params: dict
-    schedules: dict
-    keys: np.ndarray
-    seeds: np.ndarray
-    scalar_seed: bool
-    ids: np.ndarray
-    agent_ids_given: bool
-    visits: bool
-    exploration: str
-    tie_break: str
-    planning_steps: int
-    eval_every: int | None
-    backend: str
-    dtype: np.dtype
-    threads: int | None
-    progress: bool
-    trace: int
-    first_visit: bool
-    record_loss: bool
-    buffer: int
-
-
-def check_arguments(env, algo: str, agents: int, episodes: int, settings: dict) -> None:
+def check_arguments(env, algo: str, agents: int, episodes: int, settings: dict) -> _request.Request:
     """Check :func:`train` arguments exactly as train() does, without training or compiling:
     ``settings`` are keyword arguments of train() (the others take their defaults).  Leaves out
-    the memory estimate (a sweep runs its agents in chunks and sizes them itself).
+    the memory estimate (a sweep runs its agents in chunks and sizes them itself); returns the
+    checked request, whose sizes (``buffer``, ``record_loss``...) a sweep's estimate reads.
 
     Raises
     ------
@@ -264,179 +232,7 @@ def check_arguments(env, algo: str, agents: int, episodes: int, settings: dict) 
     """
     defaults = {name: p.default for name, p in inspect.signature(train).parameters.items()
                 if p.kind is p.KEYWORD_ONLY and name not in ("agents", "episodes")}
-    _request(env, algo, agents=agents, episodes=episodes, **{**defaults, **settings}, check_memory=False)
-
-
-def _request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_break, exploration, temperature,
-             planning_steps, eval_every, seed, agent_ids, backend, dtype, threads, progress, policy, n, lam, trace,
-             first_visit, v_init, record_loss, check_memory=True) -> _Request:
-    """Check every argument of :func:`train` and turn it into the kernels' form."""
-    if isinstance(env, str):
-        env = make(env)
-    mdp = as_mdp(env)
-    _validate.choice("algo", algo, ALGORITHMS)
-    agents = _validate.integer("agents", agents, low=1)
-    episodes = _validate.integer("episodes", episodes, low=1, high=EPISODES_LIMIT - 1)
-    _validate.choice("exploration", exploration, EXPLORATIONS)
-    if planning_steps is None:
-        planning_steps = DEFAULT_PLANNING_STEPS if algo == "dyna_q" else 0
-    elif algo != "dyna_q":
-        raise _validate.ArgumentError(
-            "planning_steps", f"planning_steps applies to algo='dyna_q' only, got algo={algo!r}")
-    planning_steps = _validate.integer("planning_steps", planning_steps, low=0, high=MAX_PLANNING_STEPS)
-    if eval_every is not None:
-        eval_every = _validate.integer("eval_every", eval_every, low=1)
-    dtype = _validate.table_dtype("dtype", dtype)
-    _validate.choice("tie_break", tie_break, TIE_BREAKS)
-    _validate.choice("backend", backend, BACKENDS)
-    if threads is not None:
-        threads = _validate.integer("threads", threads, low=1, high=_config.max_threads())
-    if not isinstance(progress, (bool, np.bool_)):
-        raise _validate.ArgumentTypeError("progress", f"progress must be True or False, got {progress!r}")
-    progress = _terminal.want_progress(progress)
-    visits = isinstance(alpha, algos.visits)
-    learner = LEARNERS[algo]
-    S, A, _ = mdp.shape
-    steps = _steps_options(learner, mdp, agents, trace=trace, first_visit=first_visit, n=n, lam=lam, policy=policy,
-                           q_init=q_init, v_init=v_init, eval_every=eval_every, visits=visits)
-    if not isinstance(record_loss, (bool, np.bool_)):
-        raise _validate.ArgumentTypeError("record_loss", f"record_loss must be True or False, got {record_loss!r}")
-    shown = "" if dtype == np.float64 else f", dtype={dtype.name!r}"
-    per_episode = 8 + 4 + 1 + 8 * bool(record_loss) + 8 * learner.predicts  # outputs per agent-episode
-    if check_memory:  # before the per-agent arrays below: the estimate counts them too
-        _validate.memory(
-            f"train(agents={agents}, episodes={episodes}{shown}) on {S} states x {A} actions",
-            agents * learner.table_bytes(S, A, dtype.itemsize, visits, steps["buffer"]) + agents * episodes * per_episode,
-        )
-    if visits:
-        alpha_table, alpha_row = np.ones((1, 1)), np.zeros(agents, dtype=np.int64)
-        alpha_power = np.full(agents, alpha.power)
-        alpha_rows = [repr(alpha)]
-    else:
-        alpha_table, alpha_row, alpha_rows = algos.schedule_table(
-            "alpha", alpha, agents, episodes, **_validate.HYPERPARAMETERS["alpha"])
-        alpha_power = np.ones(agents)
-    eps_table, eps_row, eps_rows = algos.schedule_table(
-        "epsilon", epsilon, agents, episodes, **_validate.HYPERPARAMETERS["epsilon"])
-    temp_table, temp_row, temp_rows = algos.schedule_table(
-        "temperature", temperature, agents, episodes, **_validate.HYPERPARAMETERS["temperature"])
-    params = {
-        "gamma": _validate.per_agent("gamma", gamma, agents, **_validate.HYPERPARAMETERS["gamma"]),
-        "q_init": _validate.per_agent("q_init", q_init, agents, **_validate.HYPERPARAMETERS["q_init"]),
-    }
-    if learner.predicts:
-        params["v_init"] = _validate.per_agent("v_init", v_init, agents, **_validate.HYPERPARAMETERS["q_init"])
-    if learner.traces:
-        params["lam"] = _validate.per_agent("lam", lam, agents, low=0.0, high=1.0)
-    if steps["n"] is not None:
-        params["n"] = steps["n"]
-    schedules = {}
-    for name, table, row, rows in (("alpha", alpha_table, alpha_row, alpha_rows),
-                                   ("epsilon", eps_table, eps_row, eps_rows),
-                                   ("temperature", temp_table, temp_row, temp_rows)):
-        if table.shape[1] == 1 and not (name == "alpha" and visits):
-            params[name] = table[row, 0]  # one number per agent
-        else:
-            params[name], params[name + "_row"] = table, row
-            schedules[name] = rows
-    if visits:
-        params["alpha_power"] = alpha_power
-    scalar_seed = isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_))
-    seeds = _validate.per_agent_int("seed", seed, agents, high=SEED_LIMIT)
-    ids = (np.arange(agents, dtype=np.uint64) if agent_ids is None
-           else _validate.per_agent_int("agent_ids", agent_ids, agents, high=2**63 - 1))
-    keys = stream_keys(seeds, ids)
-    policy_threshold, policy_row, true_values, true_row = _policy_tables(learner, mdp, steps["policy"], params["gamma"])
-    hyper = Hyper(params["gamma"], alpha_table, alpha_row, alpha_power, eps_table, eps_row, temp_table, temp_row,
-                  planning_steps, params.get("lam", np.zeros(agents)),
-                  params["n"] if "n" in params else np.full(agents, mdp.max_steps, dtype=np.int64),
-                  policy_threshold, policy_row, true_values, true_row)
-    for arr in (keys, alpha_table, alpha_row, alpha_power, eps_table, eps_row, temp_table, temp_row):
-        arr.flags.writeable = False
-    return _Request(env=env, mdp=mdp, algo=algo, learner=learner, agents=agents, episodes=episodes,
-                    hyper=hyper, params=params, schedules=schedules, keys=keys, seeds=seeds,
-                    scalar_seed=scalar_seed, ids=ids, agent_ids_given=agent_ids is not None, visits=visits,
-                    exploration=exploration, tie_break=tie_break, planning_steps=planning_steps,
-                    eval_every=eval_every, backend=backend, dtype=dtype, threads=threads, progress=progress,
-                    trace=steps["trace"], first_visit=steps["first_visit"], record_loss=bool(record_loss),
-                    buffer=steps["buffer"])
-
-
-def _steps_options(learner, mdp, agents, *, trace, first_visit, n, lam, policy, q_init, v_init, eval_every, visits):
-    """Check the arguments of the learners with more than one step, and of prediction: each
-    applies to some learners only, and a learner that needs one has it.  Returns ``trace``,
-    ``first_visit``, ``n`` (per agent, or None), the policy (or None) and the buffer size."""
-    name, code = learner.name, learner.code
-
-    def only(argument, given, which, what):
-        if given and name not in which:
-            raise _validate.ArgumentError(argument, f"{argument} applies to {what} only, got algo={name!r}")
-
-    _validate.choice("trace", trace, algos.TRACE_KINDS)
-    only("trace", trace != "accumulating", ("td_lambda", "sarsa_lambda", "q_lambda"), "td_lambda, sarsa_lambda and q_lambda")
-    only("trace", trace == "dutch", ("td_lambda",), "td_lambda (true online TD(lambda))")
-    if first_visit is not None and not isinstance(first_visit, (bool, np.bool_)):
-        raise _validate.ArgumentTypeError("first_visit", f"first_visit must be True, False or None, got {first_visit!r}")
-    only("first_visit", first_visit is not None, ("mc_prediction", "mc_control"), "mc_prediction and mc_control")
-    only("n", n is not None, ("n_step_td", "n_step_sarsa"), "n_step_td and n_step_sarsa")
-    only("lam", lam is not None, ("td_lambda", "sarsa_lambda", "q_lambda"), "td_lambda, sarsa_lambda and q_lambda")
-    only("policy", policy is not None, algos.PREDICTION_ALGORITHMS, "the prediction learners")
-    only("eval_every", eval_every is not None, algos.CONTROL_ALGORITHMS, "the control learners")
-    only("v_init", not (isinstance(v_init, (int, float)) and v_init == 0.0), algos.PREDICTION_ALGORITHMS,
-         "the prediction learners (control starts from q_init)")
-    if learner.predicts and not (isinstance(q_init, (int, float)) and q_init == 0.0):
-        raise _validate.ArgumentError("q_init", f"q_init applies to the control learners; {name} starts from v_init")
-    if learner.traces and visits:
-        raise _validate.ArgumentError("alpha", f"alpha=visits(...) does not apply to {name} (a trace updates many "
-                                      "values by one step size); give a number or a schedule")
-    if name in ("n_step_td", "n_step_sarsa") and n is None:
-        raise _validate.ArgumentError("n", f"{name} needs n, the number of steps of its returns (n >= 1)")
-    if learner.traces and lam is None:
-        raise _validate.ArgumentError("lam", f"{name} needs lam, the trace decay lambda (0 <= lam <= 1)")
-    if learner.predicts and policy is None:
-        raise _validate.ArgumentError("policy", f"{name} needs policy, the policy whose values it learns: an (S,) "
-                                      "array of actions or an (S, A) array of probabilities (e.g. "
-                                      "fastq.make(name).uniform_policy()), or one per agent")
-    steps_n = None
-    if n is not None:
-        steps_n = _validate.per_agent_int("n", n, agents, low=1, high=MAX_N)
-    buffer = 0
-    if name in ("n_step_td", "n_step_sarsa"):
-        # A ring of n steps, rounded up to a power of two: the kernels wrap it with a mask.
-        buffer = 1 << (int(min(steps_n.max(), mdp.max_steps)) - 1).bit_length()
-    elif name in ("mc_prediction", "mc_control"):
-        buffer = mdp.max_steps
-    kind = algos.TRACE_KINDS.index(trace)
-    visit = bool(first_visit) if first_visit is not None else name == "mc_control"
-    checked = None
-    if policy is not None:
-        from .solve import policy_probabilities
-
-        checked = policy_probabilities("policy", policy, mdp, agents)
-    return {"trace": kind, "first_visit": visit, "n": steps_n, "policy": checked, "buffer": buffer}
-
-
-def _policy_tables(learner, mdp, policies, gammas):
-    """The kernels' form of a prediction run's policies: the thresholds of each distinct policy
-    ``(rows, S, A)`` int64 and each agent's row; the exact values of each distinct (policy,
-    gamma) ``(rows, S)`` float64 (:func:`fastq.policy_evaluation`) and each agent's row.  Small
-    placeholders for the control learners."""
-    if not learner.predicts:
-        agents = len(gammas)
-        return (np.zeros((1, 1, 1), np.int64), np.zeros(agents, np.int64), np.zeros((1, 1)),
-                np.zeros(agents, np.int64))
-    from .mdp import _sampling_table
-    from .solve import policy_evaluation
-
-    distinct, policy_row = policies
-    threshold = np.ceil(_sampling_table(distinct) * 2.0**53).astype(np.int64)
-    pairs = sorted(set(zip(policy_row.tolist(), gammas.tolist())))
-    true_values = np.stack([policy_evaluation(mdp, distinct[p], gamma=g) for p, g in pairs])
-    where = {pair: row for row, pair in enumerate(pairs)}
-    true_row = np.array([where[pair] for pair in zip(policy_row.tolist(), gammas.tolist())], dtype=np.int64)
-    for arr in (threshold, policy_row, true_values, true_row):
-        arr.flags.writeable = False
-    return threshold, policy_row, true_values, true_row
+    return _request.request(env, algo, agents=agents, episodes=episodes, **{**defaults, **settings}, check_memory=False)
 
 
 def _rms_error(v, hyper, terminal) -> np.ndarray:
@@ -447,17 +243,27 @@ def _rms_error(v, hyper, terminal) -> np.ndarray:
     return np.array([rms_error(v[i], hyper.true_values[hyper.true_row[i]], terminal) for i in range(len(v))])
 
 
-def _blocks(request: _Request) -> tuple[list[int], list[int]]:
-    """The episode at which each block ends, and the ``eval_every`` checkpoints (blocks end at
-    every checkpoint)."""
-    mdp, episodes = request.mdp, request.episodes
-    per_block = BLOCK_AGENT_STEPS // (request.agents * mdp.max_steps * (1 + request.planning_steps))
-    block = max(1, min(episodes, per_block))
-    checkpoints = list(range(request.eval_every, episodes + 1, request.eval_every)) if request.eval_every else []
-    return sorted(set(range(block, episodes, block)) | {episodes} | set(checkpoints)), checkpoints
+def _first_block(request: _request.Request) -> int:
+    """Episodes of the first block: ``budget // (agents * max_steps * (1 + planning_steps))``,
+    between 1 and ``episodes``, the budget :data:`BLOCK_AGENT_STEPS` or, for the numpy
+    reference, :data:`NUMPY_BLOCK_AGENT_STEPS`."""
+    budget = BLOCK_AGENT_STEPS if request.backend == "numba" else NUMPY_BLOCK_AGENT_STEPS
+    per_block = budget // (request.agents * request.mdp.max_steps * (1 + request.planning_steps))
+    return max(1, min(request.episodes, per_block))
 
 
-def _run_blocks(request: _Request, run, arguments: tuple, state, out):
+def _next_block(size: int, episodes: int, seconds: float) -> int:
+    """The size of the next block, after one of nominal ``size`` that ran ``episodes`` episodes
+    in ``seconds``: what takes :data:`BLOCK_SECONDS` at that speed, at most :data:`BLOCK_GROWTH`
+    times ``size``, at least 1."""
+    if BLOCK_SECONDS is None:
+        return size
+    if seconds <= 0:
+        return BLOCK_GROWTH * size
+    return max(1, min(BLOCK_GROWTH * size, round(episodes * BLOCK_SECONDS / seconds)))
+
+
+def _run_blocks(request: _request.Request, run, arguments: tuple, state, out):
     """Run the episodes block by block; ``(episodes done, interrupted, evaluations, seconds spent
     evaluating, wall seconds)``.
 
@@ -465,14 +271,19 @@ def _run_blocks(request: _Request, run, arguments: tuple, state, out):
     then (every episode has a length >= 1), and the block is kept.  The numpy reference may stop
     half-way through a block: it is rolled back to the block's start.
     """
-    stops, checkpoints = _blocks(request)
     bar = _progress_bar(request.episodes, request.agents) if request.progress else None
     threads = (request.threads or _config.max_threads()) if request.backend == "numba" else 1
     evaluations, eval_time, done, interrupted = [], 0.0, 0, False
+    size, every = _first_block(request), request.eval_every
     started = time.perf_counter()
     try:
-        for start, stop in zip([0, *stops[:-1]], stops):
+        while done < request.episodes:
+            start = done
+            stop = min(start + size, request.episodes)
+            if every:  # blocks end at every checkpoint
+                stop = min(stop, (start // every + 1) * every)
             snapshot = [a.copy() for a in state] if request.backend == "numpy" else None
+            tic = time.perf_counter()
             try:
                 run(*arguments, start, stop, state, out, threads=threads)
             except KeyboardInterrupt:
@@ -483,6 +294,7 @@ def _run_blocks(request: _Request, run, arguments: tuple, state, out):
                         a[:] = saved
                 raise
             done = stop
+            size = _next_block(size, stop - start, time.perf_counter() - tic)
             if request.eval_every and stop % request.eval_every == 0:
                 tic = time.perf_counter()
                 evaluations.append(greedy_metrics(request.mdp, state.q, gamma=request.params["gamma"], backend=request.backend))
@@ -499,7 +311,7 @@ def _run_blocks(request: _Request, run, arguments: tuple, state, out):
     return done, interrupted, evaluations, eval_time, time.perf_counter() - started
 
 
-def _result(request: _Request, state, out, done, interrupted, evaluations, eval_time, wall, compile_time) -> Result:
+def _result(request: _request.Request, state, out, done, interrupted, evaluations, eval_time, wall, compile_time) -> Result:
     """The :class:`fastq.Result` of a finished (or interrupted) run."""
     env, agents = request.env, request.agents
     meta = {

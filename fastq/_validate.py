@@ -179,10 +179,11 @@ def per_agent_int(name: str, value, agents: int, *, low: int = 0, high: int) -> 
         if isinstance(value, (bool, np.bool_, numbers.Real, str, bytes)):
             raise ArgumentTypeError(name,f"{name} must be an integer or a 1-D array of length agents={agents}, got {_describe(value)}")
         try:
-            items = [v.item() if isinstance(v, np.generic) else v for v in np.asarray(value, dtype=object).ravel()]
-            shape = np.shape(value)
+            arr = np.asarray(value, dtype=object)
         except Exception as exc:  # pragma: no cover - exotic array-likes
             raise ArgumentTypeError(name,f"{name} must be an integer or a 1-D array of integers, got {_describe(value)}") from exc
+        items = [v.item() if isinstance(v, np.generic) else v for v in arr.ravel()]
+        shape = arr.shape
         if len(shape) != 1 or shape[0] != agents:
             raise ArgumentError(name,f"{name} must be an integer or a 1-D array of length agents={agents}, got shape {shape}")
         for j, v in enumerate(items):
@@ -326,14 +327,18 @@ def q_table(name: str, value, n: int, S: int, A: int, *, writable: bool) -> np.n
     return np.require(value, np.float64, ["C", "W"])
 
 
+#: Largest ``|q_init|``: far inside float32's range (3.4e38), so that rounding to a float32
+#: table stays finite and no learner's arithmetic -- a sum over up to ``2**31`` actions, Double
+#: Q's sum of two tables, a difference of two values -- can overflow, in float32 or float64.
+Q_INIT_LIMIT = 1e18
+
 #: The intervals of :func:`fastq.train`'s per-agent hyperparameters, as keyword arguments of
-#: :func:`per_agent` and :func:`real` (``q_init``: any finite number).  :mod:`fastq.core` and the
-#: sweep's checks read them here.
+#: :func:`per_agent` and :func:`real`.  :mod:`fastq.core` and the sweep's checks read them here.
 HYPERPARAMETERS = {
     "alpha": {"low": 0.0, "high": 1.0, "low_closed": False},
     "gamma": {"low": 0.0, "high": 1.0},
     "epsilon": {"low": 0.0, "high": 1.0},
-    "q_init": {},
+    "q_init": {"low": -Q_INIT_LIMIT, "high": Q_INIT_LIMIT},
     "temperature": {"low": 0.0, "low_closed": False},
 }
 
@@ -374,13 +379,16 @@ def available_memory() -> int | None:
         return None
 
 
-def memory(what: str, nbytes: int, *, fraction: float = 0.8) -> None:
-    """Refuse a request whose outputs would not fit in memory, with the estimate in the message."""
+def memory(what: str, nbytes: int, *, fraction: float = 0.8, argument: str | None = "agents",
+           advice: str = "use fewer agents or episodes") -> None:
+    """Refuse a request whose outputs would not fit in memory, with the estimate in the message
+    (an :class:`ArgumentError` about ``argument``).  Called before anything is allocated."""
     available = available_memory()
     if available is not None and nbytes > fraction * available:
-        raise ValueError(
+        raise ArgumentError(
+            argument,
             f"{what} would need about {_gib(nbytes)} of memory for its outputs, "
-            f"but only {_gib(available)} is available; use fewer agents or episodes"
+            f"but only {_gib(available)} is available; {advice}"
         )
 
 

@@ -27,6 +27,7 @@ from . import _validate
 from ._interface import (BUFFERED, DOUBLE_Q, DYNA_Q, EXPECTED_SARSA, MC_CONTROL, MC_PREDICTION, N_STEP_SARSA,
                          N_STEP_TD, PREDICTION, Q_LAMBDA, Q_LEARNING, SARSA, SARSA_LAMBDA, TD, TD_LAMBDA, TRACES,
                          State)
+from .rng import EPISODES_LIMIT
 
 #: Algorithms :func:`fastq.train` accepts, in the order of their kernel codes.
 ALGORITHMS = ("q_learning", "sarsa", "expected_sarsa", "double_q", "dyna_q",
@@ -178,8 +179,10 @@ class Learner:
             return state.v, {}
         if self.double_tables:
             q_a, q_b = state.q_ab[0::2], state.q_ab[1::2]
-            # exact, and of q's dtype: the same argmax and ties as the sum it acted on
-            return (q_a + q_b) / 2.0, {"q_a": q_a, "q_b": q_b}
+            # exact, and of q's dtype: the same argmax and ties as the sum it acted on; computed
+            # in the policy's table (no longer needed), so no table is allocated at the end
+            q = np.divide(np.add(q_a, q_b, out=state.q), 2.0, out=state.q)
+            return q, {"q_a": q_a, "q_b": q_b}
         return state.q, {}
 
 
@@ -237,7 +240,8 @@ class linear(Schedule):
     def __post_init__(self):
         object.__setattr__(self, "start", _finite("linear start", self.start))
         object.__setattr__(self, "end", _finite("linear end", self.end))
-        object.__setattr__(self, "episodes", _validate.integer("linear episodes", self.episodes, low=1))
+        object.__setattr__(self, "episodes", _validate.integer("linear episodes", self.episodes, low=1,
+                                                               high=EPISODES_LIMIT - 1))
 
     def values(self, episodes: int) -> np.ndarray:
         e = np.minimum(np.arange(episodes), self.episodes)
@@ -318,10 +322,11 @@ def schedule_table(
         rows = np.zeros(agents, dtype=np.int64)
     elif isinstance(value, (list, tuple)) and any(isinstance(v, Schedule) for v in value):
         if len(value) != agents:
-            raise ValueError(f"{name} must be a number, a schedule, or a sequence of length agents={agents}, got length {len(value)}")
+            raise _validate.ArgumentError(
+                name, f"{name} must be a number, a schedule, or a sequence of length agents={agents}, got length {len(value)}")
         for j, v in enumerate(value):
             if not isinstance(v, Schedule) and (isinstance(v, bool) or not isinstance(v, numbers.Real)):
-                raise TypeError(f"{name} entries must be numbers or schedules, got {v!r} (entry {j})")
+                raise _validate.ArgumentTypeError(name, f"{name} entries must be numbers or schedules, got {v!r} (entry {j})")
         distinct = list(dict.fromkeys(value))
         rows = np.array([distinct.index(v) for v in value], dtype=np.int64)
         value = distinct

@@ -52,7 +52,8 @@ from . import _config, _deprecation, _validate, report
 from ._platform import machine, machine_line
 from ._train import train
 from .algos import ALGORITHMS, ONE_STEP_ALGORITHMS, default_arguments
-from .envs import make, random_map
+from .envs import make
+from .random_maps import random_map
 from .grid import GridWorld
 from .report import add_ratios
 

@@ -21,8 +21,11 @@ this machine (:mod:`fastq.benchmark`) and prints the machine and a table with ra
 same run.
 
 Exit codes: 0 success; 2 a bad argument or configuration (one ``fastq: error: ...`` line on
-stderr, or argparse's usage message); 1 a result or plot that could not be written; 130
-interrupted (Ctrl-C).  An interrupted ``bench`` prints the rows measured so far; an interrupted ``train`` still prints the summary of the episodes that
+stderr, or argparse's usage message); 1 a result, plot or sweep directory that could not be
+written (a read-only or full file system: one ``fastq: error: ...`` line, nothing half-written,
+the finished chunks of a sweep kept), or any other failure (one line; ``FASTQ_TRACEBACK=1``
+shows the traceback); 130 interrupted (Ctrl-C).  fastq's warnings (a compile cache that could
+not be used, say) are one ``fastq: warning: ...`` line each.  An interrupted ``bench`` prints the rows measured so far; an interrupted ``train`` still prints the summary of the episodes that
 finished (and saves them with ``--save``); an interrupted ``sweep`` prints the cells that
 finished, and keeps every finished chunk in ``--out``.
 
@@ -41,6 +44,7 @@ import sys
 import warnings
 
 from . import _deprecation, _validate, config, report
+from ._store import atomic_write
 from ._format import format_rate as _rate, format_slip, row, table
 from ._terminal import has_tqdm, isatty
 from ._validate import TABLE_DTYPES
@@ -50,8 +54,9 @@ from .benchmark import GROUPS
 from .envs import list_envs, make
 from .grid import CELL_NAMES, GridWorld
 from .solve import value_iteration
-from ._sweep import sweep
+from ._sweep import WorkersStopped, sweep
 from ._train import train
+from .results import npz_path
 
 PROG = "fastq"
 #: Exit status of a run stopped with Ctrl-C (128 + SIGINT), as shells report it.
@@ -218,30 +223,56 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed usage / help / version already
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    try:
-        return args.run(args)
-    except _UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        # Only reached outside train(), which keeps its finished blocks itself.
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:  # the reader went away (``fastq sweep ... | head``): stop quietly
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning  # restored on exit
         try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
-        return 1
+            return args.run(args)
+        except _UsageError as exc:
+            print(f"{PROG}: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            # Only reached outside train(), which keeps its finished blocks itself.
+            print(f"{PROG}: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:  # the reader went away (``fastq sweep ... | head``): stop quietly
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+            return 1
+        except OSError as exc:  # a file that could not be read or written
+            print(f"{PROG}: error: {_os_error(exc)}", file=sys.stderr)
+            return 1
+        except Exception as exc:  # never a traceback; FASTQ_TRACEBACK=1 asks for it
+            if os.environ.get("FASTQ_TRACEBACK", "").strip() not in ("", "0"):
+                raise
+            text = "out of memory" if isinstance(exc, MemoryError) else str(exc)
+            print(f"{PROG}: error: {type(exc).__name__}: {text} (FASTQ_TRACEBACK=1 shows where)", file=sys.stderr)
+            return 1
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line, ``fastq: warning: ...`` (not Python's two with the source line)."""
+    print(f"{PROG}: warning: {message}", file=sys.stderr if file is None else file)
+
+
+def _os_error(exc: OSError) -> str:
+    """An OSError in words: what failed (fastq's message, or the file) and why."""
+    reason = exc.strerror or str(exc)
+    if exc.filename is not None and str(exc.filename) not in reason:
+        return f"cannot write or read {str(exc.filename)!r}: {reason}"
+    return reason
 
 
 # ---------------------------------------------------------------------- subcommands
 def _cmd_train(args: argparse.Namespace) -> int:
     env = _call(make, args.env)
-    if args.save is not None:
-        folder = os.path.dirname(os.path.abspath(args.save))
-        if not os.path.isdir(folder):
-            raise _UsageError(f"--save: folder {folder!r} does not exist")
+    if args.save is not None:  # refused before training, not after
+        try:
+            npz_path(args.save)
+        except (ValueError, TypeError) as exc:
+            raise _UsageError(f"--save: {exc}") from None
+        _check_folder("--save", args.save)
     _check_plot(args.plot)
     options = dict(
         alpha=args.alpha, gamma=args.gamma, epsilon=args.epsilon, q_init=args.q_init,
@@ -258,8 +289,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.save is not None:
         try:
             result.save(args.save)
-        except OSError as exc:
-            print(f"{PROG}: error: cannot write {args.save!r}: {exc.strerror or exc}", file=sys.stderr)
+        except (OSError, ValueError, TypeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            print(f"{PROG}: error: cannot write {args.save!r}: {reason}", file=sys.stderr)
             status = 1
         else:
             print(row("saved", args.save if args.save.endswith(".npz") else args.save + ".npz"))
@@ -381,8 +413,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                 "env": benchmark.ENV, "settings": benchmark.SETTINGS, "plan": dataclasses.asdict(plan),
                 "interrupted": interrupted, "rows": rows}
         try:
-            with open(args.json, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=2)
+            text = json.dumps(data, indent=2)
+            atomic_write(args.json, lambda fh: fh.write(text.encode("utf-8")))
         except OSError as exc:
             print(f"{PROG}: error: cannot write {args.json!r}: {exc.strerror or exc}", file=sys.stderr)
             status = 1
@@ -426,6 +458,17 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                 sw = sweep(progress=progress, **kwargs)
             except (ValueError, TypeError) as exc:
                 raise _UsageError(config.config_error(args.config, settings["text"], exc)) from None
+            except OSError as exc:
+                out = kwargs.get("out")
+                if out is None:
+                    raise
+                kept = (f"; the finished chunks are kept in {out!r}: run the same command again to resume"
+                        if os.path.isfile(os.path.join(out, "sweep.json")) else "")
+                print(f"{PROG}: error: cannot write the sweep to {out!r}: {_os_error(exc)}{kept}", file=sys.stderr)
+                return 1
+            except WorkersStopped as exc:
+                print(f"{PROG}: error: {exc}", file=sys.stderr)
+                return 1
     finally:
         if client is not None:
             client.close()
@@ -462,14 +505,26 @@ def _check_plot(path) -> None:
         return
     if importlib.util.find_spec("matplotlib") is None:
         raise _UsageError("--plot needs matplotlib: pip install 'fastq-rl[plot]'")
+    _check_folder("--plot", path)
+
+
+def _check_folder(option: str, path: str) -> None:
+    """Refuse a file whose folder does not exist or cannot be written, before any work."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise _UsageError(f"--plot: folder {folder!r} does not exist")
+        raise _UsageError(f"{option}: folder {folder!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise _UsageError(f"{option}: folder {folder!r} is not writable")
 
 
 def _save_figure(fig, path: str) -> int:
+    """Write a figure whole or not at all (drawn in memory, then :func:`fastq._store.atomic_write`)."""
+    import io
+
     try:
-        fig.savefig(path, dpi=120)
+        image = io.BytesIO()
+        fig.savefig(image, format=os.path.splitext(path)[1][1:].lower() or None, dpi=120)
+        atomic_write(path, lambda fh: fh.write(image.getvalue()))
     except (OSError, ValueError) as exc:
         print(f"{PROG}: error: cannot write {path!r}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
         return 1

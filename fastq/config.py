@@ -12,7 +12,7 @@
     alpha = [0.1, 0.3, 0.5]
     epsilon = [0.05, { linear = { start = 1.0, end = 0.05, episodes = 200 } }]
 
-    [params]                             # fixed settings
+    [params]                             # fixed settings: train() arguments, environment options
     gamma = 1.0
 
 ``fastq sweep CONFIG.toml`` reads it with :func:`read_config`; an error names the file, the line
@@ -42,6 +42,10 @@ CONFIG_KEYS = {
     "grid": "a table: setting = [values to try]",
     "params": "a table: setting = fixed value",
 }
+#: Arguments of :func:`fastq.sweep` that are not settings of the cells: ``[params]`` refuses them
+#: (``out`` or ``episodes`` there would silently replace the top-level key).
+SWEEP_ARGUMENTS = ("env", "algo", "grid", "seeds", "episodes", "seed", "out", "executor", "workers",
+                   "chunk_agents", "memory", "threads", "progress")
 #: Schedules a configuration can write as an inline table, e.g.
 #: ``epsilon = { linear = { start = 1.0, end = 0.05, episodes = 200 } }``.
 CONFIG_SCHEDULES = ("linear", "exponential", "visits")
@@ -67,7 +71,7 @@ def read_config(path: str) -> dict:
     path : str
         The TOML file.  Top-level keys: ``env``, ``algo``, ``episodes``, ``seeds``, ``seed``,
         ``out``, ``chunk_agents``, ``last``; tables ``[grid]`` (axes: ``setting = [values]``)
-        and ``[params]`` (fixed settings).  A schedule is an inline table such as
+        and ``[params]`` (fixed settings: train() arguments and environment options only).  A schedule is an inline table such as
         ``{ linear = { start = 1.0, end = 0.05, episodes = 200 } }``.
 
     Returns
@@ -104,6 +108,10 @@ def read_config(path: str) -> dict:
             text = fh.read()
     except OSError as exc:
         raise ConfigError(f"cannot read {path!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}, line {line}: not a UTF-8 text file (byte {exc.object[exc.start]:#04x} at "
+                          f"offset {exc.start}); TOML files are UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -152,6 +160,12 @@ def _config_arguments(data: dict) -> dict:
     if not isinstance(params, dict):
         raise ConfigError(f"params must be a table of setting = value, got {params!r}", "params")
     for key, value in params.items():
+        if key in CONFIG_KEYS or key in SWEEP_ARGUMENTS:
+            where = (f"a top-level key ({key} = ... before any table)" if key in CONFIG_KEYS
+                     else "set on the command line (--workers, --scheduler)" if key in ("executor", "workers")
+                     else "an argument of fastq.sweep, not a setting of the cells")
+            raise ConfigError(f"[params] takes training and environment settings (gamma, epsilon, slip, ...); "
+                              f"{key!r} is {where}", f"params.{key}")
         kwargs[key] = _config_value(value, f"params.{key}")
     options = {}
     if "last" in data:
@@ -252,4 +266,4 @@ def config_error(path: str, text: str, exc: Exception) -> str:
     return f"{path}: {message}"
 
 
-__all__ = ["CONFIG_KEYS", "CONFIG_SCHEDULES", "ConfigError", "config_error", "read_config"]
+__all__ = ["CONFIG_KEYS", "CONFIG_SCHEDULES", "SWEEP_ARGUMENTS", "ConfigError", "config_error", "read_config"]

@@ -81,6 +81,9 @@ from .rng import EPISODES_LIMIT, MAX_STEPS_LIMIT, SEED_LIMIT, stream_keys
 KEY, EPISODE, STEP = _kernels.KEY, _kernels.EPISODE, _kernels.STEP
 #: ``rng_state[i, STEP]`` before the stream's first reset.
 NOT_STARTED = _kernels.NOT_STARTED
+#: Memory of one stream made by :func:`make_rng_state`: its row, and its seed, id and key while
+#: they are computed.
+STREAM_BYTES = 64
 
 #: The numba kernels, callable from other ``@njit`` functions (no validation: see
 #: :mod:`fastq.kernels.rollouts` for their array arguments).
@@ -126,6 +129,7 @@ def make_rng_state(seed, agents: int, *, agent_ids=None) -> np.ndarray:
     (True, 0)
     """
     n = _validate.integer("agents", agents, low=1)
+    _validate.memory(f"make_rng_state(agents={n})", n * STREAM_BYTES, advice="use fewer streams")
     seeds = _validate.per_agent_int("seed", seed, n, high=SEED_LIMIT)
     ids = (np.arange(n, dtype=np.uint64) if agent_ids is None
            else _validate.per_agent_int("agent_ids", agent_ids, n, high=2**63 - 1))

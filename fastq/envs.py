@@ -1,5 +1,5 @@
-"""The registry of built-in environments: ``make(name, **overrides)``, ``list_envs()`` and
-``random_map``.
+"""The registry of built-in environments: ``make(name, **overrides)`` and ``list_envs()``
+(random FrozenLake maps: :mod:`fastq.random_maps`).
 
 Built-ins with a Gymnasium counterpart have exactly Gymnasium's transition tables (action order,
 slip probabilities, rewards, terminal states, start distribution) and time limit; the others
@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import functools
 
-from collections import deque
 from dataclasses import fields
 from fractions import Fraction
 
@@ -341,6 +340,10 @@ def make(name: str, **overrides) -> GridWorld | TabularMDP:
     >>> fastq.make("MaxBias", n_actions_b=4).shape
     (3, 4, 1)
     """
+    if not isinstance(name, str):
+        raise ArgumentTypeError("name", f"name must be a str, got {type(name).__name__}")
+    if name not in _GRIDS and name not in _MODELS:
+        raise ArgumentError("name", f"unknown environment {name!r}; known environments: {', '.join(list_envs())}")
     allowed = options(name)
     unknown = sorted(set(overrides) - set(allowed))
     if unknown:
@@ -377,12 +380,33 @@ def options(env) -> tuple[str, ...]:
             return _OVERRIDABLE
         if env in _MODELS:
             return _MODELS[env][1]
-        raise ArgumentError("name", f"unknown environment {env!r}; known environments: {', '.join(list_envs())}")
+        raise ArgumentError("env", f"unknown environment {env!r}; known environments: {', '.join(list_envs())}")
     if isinstance(env, GridWorld):
         return _OVERRIDABLE
     if isinstance(env, TabularMDP):
         return ()
-    raise ArgumentTypeError("name", f"name must be a str, got {type(env).__name__}")
+    raise ArgumentTypeError("env", f"env must be an environment name, a GridWorld or a TabularMDP, "
+                                   f"got {type(env).__name__}")
+
+
+def as_env(env):
+    """``env`` as a GridWorld or TabularMDP: a registered name is built by :func:`make` (an
+    unknown name is an error about ``env``, the argument of the caller); others are returned.
+
+    Examples
+    --------
+    >>> from fastq.envs import as_env
+    >>> as_env("FrozenLake-4x4").shape
+    (4, 4)
+    """
+    if not isinstance(env, str):
+        return env
+    try:
+        return make(env)
+    except ArgumentError as exc:
+        if exc.argument != "name":
+            raise
+        raise ArgumentError("env", str(exc)) from None
 
 
 def as_mdp(env) -> TabularMDP:
@@ -406,7 +430,7 @@ def as_mdp(env) -> TabularMDP:
     (16, 4, 3)
     """
     if isinstance(env, str):
-        return make(env).mdp
+        return as_env(env).mdp
     mdp = getattr(env, "mdp", None)
     if isinstance(mdp, TabularMDP):
         return mdp
@@ -431,75 +455,3 @@ def _default(name: str) -> GridWorld | TabularMDP:
     Building FrozenLake-8x8 and its model takes about 15 ms, more than a small training job.
     """
     return _build(name)
-
-
-def random_map(size: int = 8, p_frozen: float = 0.8, seed: int = 0) -> list[str]:
-    """A random FrozenLake map whose goal can be reached, as Gymnasium's ``generate_random_map``.
-
-    The map is ``size`` x ``size``: the start in the top-left corner, the goal in the
-    bottom-right one, every other cell frozen (``F``) with probability ``p_frozen`` and a hole
-    (``H``) otherwise.  Maps are drawn until one has a path of frozen cells from the start to the
-    goal (compass moves, no holes).  The draws are Gymnasium's
-    (``np.random.default_rng(seed).choice(["F", "H"], (size, size), p=[p_frozen, 1 - p_frozen])``
-    per attempt), so the result equals
-    ``gymnasium.envs.toy_text.frozen_lake.generate_random_map(size, p_frozen, seed)``.
-
-    Parameters
-    ----------
-    size : int, 2 <= size <= 1000
-        Side of the square map.
-    p_frozen : float, 0 < p_frozen <= 1
-        Probability that a cell (other than start and goal) is frozen.
-    seed : int, >= 0
-        The map is a function of ``(size, p_frozen, seed)``.
-
-    Returns
-    -------
-    list of str
-        ``size`` rows, ready for :class:`fastq.GridWorld` (e.g. with FrozenLake's
-        ``slip=Fraction(2, 3)``).
-
-    Raises
-    ------
-    ValueError
-        If no valid map turns up within 10,000 draws (``p_frozen`` too small for ``size``).
-
-    Examples
-    --------
-    >>> import fastq
-    >>> rows = fastq.random_map(size=4, p_frozen=0.8, seed=3)
-    >>> rows
-    ['SFHF', 'FFFF', 'FFFF', 'FFFG']
-    >>> env = fastq.GridWorld(rows, slip="2/3", max_steps=100)
-    """
-    size = _validate.integer("size", size, low=2, high=1000)
-    p_frozen = _validate.real("p_frozen", p_frozen, low=0.0, high=1.0, low_closed=False)
-    seed = _validate.integer("seed", seed, low=0)
-    rng = np.random.default_rng(seed)  # Gymnasium's seeding.np_random(seed) is this generator
-    for _ in range(10_000):
-        board = rng.choice(["F", "H"], (size, size), p=[p_frozen, 1 - p_frozen])
-        board[0, 0] = "S"
-        board[-1, -1] = "G"
-        if _goal_reachable(board != "H"):
-            return ["".join(row) for row in board]
-    raise ValueError(
-        f"random_map found no map with a reachable goal in 10000 draws of size={size}, "
-        f"p_frozen={p_frozen}; use a larger p_frozen"
-    )
-
-
-def _goal_reachable(open_cells: np.ndarray) -> bool:
-    """Whether the bottom-right cell can be reached from the top-left one through open cells."""
-    n = open_cells.shape[0]
-    seen = np.zeros_like(open_cells)
-    seen[0, 0] = True
-    queue = deque([(0, 0)])
-    while queue:
-        r, c = queue.popleft()
-        for r2, c2 in ((r + 1, c), (r, c + 1), (r - 1, c), (r, c - 1)):
-            if 0 <= r2 < n and 0 <= c2 < n and open_cells[r2, c2] and not seen[r2, c2]:
-                if (r2, c2) == (n - 1, n - 1):
-                    return True
-                seen[r2, c2] = True
-                queue.append((r2, c2))
-    return False

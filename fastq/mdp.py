@@ -47,7 +47,9 @@ class TabularMDP:
     next_state : array of int, shape (S, A, K)
         Successor state of outcome ``k`` of action ``a`` in state ``s``.
     prob : array of float, shape (S, A, K)
-        Probability of each outcome; every row ``prob[s, a]`` sums to 1 within 1e-12.
+        Probability of each outcome; every row ``prob[s, a]`` sums to 1 within 1e-12, summed in
+        float64.  Float32 rows may miss 1 by their own precision (``K * 1.2e-7``) and are then
+        divided by their sum, so that the stored float64 rows sum to 1 within 1e-12.
     reward : array of float, shape (S, A, K)
         Reward received with each outcome.
     terminal : array of bool, shape (S,)
@@ -124,13 +126,7 @@ class TabularMDP:
         if (prob < 0).any():
             s, a, k = np.argwhere(prob < 0)[0]
             raise ArgumentError("prob", f"prob must be >= 0, got {prob[s, a, k].item()} at [{s}, {a}, {k}]")
-        sums = prob.sum(axis=2)
-        off = np.abs(sums - 1.0) > SUM_TOL
-        if off.any():
-            s, a = np.argwhere(off)[0]
-            raise ArgumentError(
-                "prob", f"every row prob[s, a] must sum to 1 within {SUM_TOL}, got {sums[s, a].item()!r} at s={s}, a={a}"
-            )
+        prob = _distribution("prob", prob, "every row prob[s, a]", lambda s, a: f" at s={s}, a={a}")
         terminal = _validate.array("terminal", terminal, "b", 1, "bools")
         if terminal.shape != (S,):
             raise ArgumentError("terminal", f"terminal must have shape ({S},), got {terminal.shape}")
@@ -139,8 +135,7 @@ class TabularMDP:
             raise ArgumentError("start", f"start must have shape ({S},), got {start.shape}")
         if not np.isfinite(start).all() or (start < 0).any():
             raise ArgumentError("start", "start must be a probability distribution (finite, >= 0)")
-        if abs(start.sum() - 1.0) > SUM_TOL:
-            raise ArgumentError("start", f"start must sum to 1 within {SUM_TOL}, got {start.sum().item()!r}")
+        start = _distribution("start", start, "start", lambda: "")
         if (start[terminal] > 0).any():
             s = int(np.flatnonzero(terminal & (start > 0))[0])
             raise ArgumentError("start", f"start must put no probability on terminal states, got start[{s}] = {start[s].item()}")
@@ -158,6 +153,9 @@ class TabularMDP:
         self.name = name
         if action_names is None:
             action_names = tuple(str(a) for a in range(A))
+        if isinstance(action_names, (str, bytes)) or not isinstance(action_names, (Sequence, np.ndarray)):
+            raise ArgumentTypeError("action_names", f"action_names must be a sequence of {A} strings, "
+                                                    f"got {type(action_names).__name__}")
         action_names = tuple(action_names)
         if len(action_names) != A or not all(isinstance(n, str) for n in action_names):
             raise ArgumentError("action_names", f"action_names must be {A} strings, got {action_names!r}")
@@ -242,6 +240,18 @@ class TabularMDP:
             raise ArgumentTypeError(unknown[0], f"TabularMDP.replace() got an unknown argument {unknown[0]!r}; "
                                                 f"it takes {', '.join(self.ARGUMENTS)}")
         return TabularMDP(**{**self.arguments(), **changes})
+
+    def __reduce__(self):
+        # Unpickled (and deep-copied) models are rebuilt by the constructor: checked, read-only,
+        # the same numba types as the original.  The default would restore writeable arrays
+        # that nothing checks (one stray write then crashes a kernel) and a new kernel signature.
+        return (_rebuild, (self.arguments(),))
+
+    def __copy__(self) -> "TabularMDP":
+        return self  # immutable: a copy is the model itself
+
+    def __deepcopy__(self, memo) -> "TabularMDP":
+        return self
 
     def __setattr__(self, name, value):
         # The kernels trust these fields (numba does not bounds-check): no changes after checks.
@@ -346,7 +356,7 @@ class TabularMDP:
         support = P > 0
         K = max(int(support.sum(axis=2).max()), 1)
         next_state = np.zeros((S, A, K), dtype=np.int64)
-        prob = np.zeros((S, A, K))
+        prob = np.zeros((S, A, K), dtype=P.dtype if P.dtype.kind == "f" else np.float64)  # checked as given
         reward = np.zeros((S, A, K))
         for s in range(S):
             for a in range(A):
@@ -375,6 +385,47 @@ class TabularMDP:
         np.add.at(weighted, (s_idx, a_idx, flat_next), (self.prob * self.reward).ravel())
         R = np.divide(weighted, P, out=np.zeros_like(P), where=P > 0)
         return P, R
+
+
+def _rebuild(arguments: dict) -> TabularMDP:
+    """Unpickling: the model built again through its checks (see ``TabularMDP.__reduce__``)."""
+    return TabularMDP(**arguments)
+
+
+def sum_tolerance(dtype, n: int, tol: float = SUM_TOL) -> float:
+    """How far from 1 a sum of ``n`` probabilities of ``dtype`` may be: ``tol`` for float64 and
+    integers, ``n`` units in the last place of a less precise float (float32: ``n * 1.2e-7``),
+    which cannot hold most probabilities closer than that.
+
+    Examples
+    --------
+    >>> sum_tolerance(np.float64, 3), sum_tolerance(np.float32, 3) > 3e-7
+    (1e-12, True)
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f" or dtype.itemsize >= 8:
+        return tol
+    return max(tol, n * float(np.finfo(dtype).eps))
+
+
+def _distribution(name: str, values: np.ndarray, what: str, where) -> np.ndarray:
+    """``values`` (probabilities along the last axis) as float64 whose sums are 1 within
+    :data:`SUM_TOL`.  Converted first, then checked: each sum is taken in float64.  Values of a
+    less precise type (float32) may miss 1 by their own precision (:func:`sum_tolerance`); they
+    are divided by their sum, so the stored rows sum to 1 within ``SUM_TOL`` as documented."""
+    exact = values.astype(np.float64)
+    sums = exact.sum(axis=-1)
+    tol = sum_tolerance(values.dtype, values.shape[-1])
+    off = np.abs(sums - 1.0) > tol
+    if off.any():
+        at = tuple(int(i) for i in np.argwhere(off)[0]) if off.ndim else ()
+        precision = "" if tol == SUM_TOL else f" (the precision of its dtype {values.dtype})"
+        raise ArgumentError(
+            name, f"{what} must sum to 1 within {tol:.3g}{precision}, got {sums[at].item()!r}{where(*at)}"
+        )
+    if tol != SUM_TOL:
+        exact = exact / sums[..., None]
+    return exact
 
 
 def _sampling_table(prob: np.ndarray) -> np.ndarray:

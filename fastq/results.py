@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import numbers
 import os
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -253,9 +254,7 @@ class Result:
         if fraction is not None:
             if last is not None:
                 raise ValueError("give last or fraction, not both")
-            if not 0 < fraction <= 1:
-                raise _validate.ArgumentError(
-                    "fraction", f"fraction must be in the range 0 < value <= 1, got {fraction!r}")
+            fraction = _validate.real("fraction", fraction, low=0.0, high=1.0, low_closed=False)
             n = max(1, int(round(self.episodes * fraction))) if self.episodes else 0
         elif last is None:
             n = max(1, int(round(self.episodes * SUMMARY_FRACTION))) if self.episodes else 0
@@ -279,13 +278,16 @@ class Result:
         """Write the result to ``path`` (an ``.npz`` file: arrays plus JSON metadata, no pickle).
 
         The file is written as a sweep's chunks are (:func:`fastq._store.atomic_write`): to a
-        temporary file, flushed to disk and renamed, so a crash never leaves a half-written
-        result behind.
+        temporary file of its own, flushed to disk and renamed, so a crash or a concurrent
+        save never leaves a half-written result behind.  Everything is checked before anything
+        is written: arrays of Python objects (which only pickle could store) and metadata that
+        JSON cannot hold are refused, naming their key.
 
         Parameters
         ----------
         path : str or path
-            The file; ``.npz`` is appended if missing.
+            The file; ``.npz`` is appended if missing (:func:`fastq.load` finds it either way).
+            Not a folder.
 
         Examples
         --------
@@ -294,29 +296,115 @@ class Result:
         >>> res = fastq.train("FrozenLake-4x4", agents=2, episodes=5)
         >>> path = os.path.join(tempfile.mkdtemp(), "run")
         >>> res.save(path)
-        >>> fastq.load(path + ".npz").returns.shape
+        >>> fastq.load(path).returns.shape
         (2, 5)
         """
-        path = os.fspath(path)
-        if not path.endswith(".npz"):
-            path += ".npz"
+        path = npz_path(path)
         arrays = {name: getattr(self, name) for name in _ARRAYS}
         if self.v is not None:
             arrays["v"] = self.v
-        arrays.update({f"params.{k}": np.asarray(v) for k, v in dict.items(self.params)})
-        arrays.update({f"extra.{k}": np.asarray(v) for k, v in self.extra.items()})
-        arrays["meta"] = np.array(json.dumps(self.meta))
+        arrays.update({f"params.{k}": v for k, v in dict.items(self.params)})
+        arrays.update({f"extra.{k}": v for k, v in self.extra.items()})
+        for key, value in arrays.items():
+            arrays[key] = _storable(key, value)
+        try:
+            meta = json.dumps(self.meta, allow_nan=True)
+        except (TypeError, ValueError) as exc:
+            raise _validate.ArgumentTypeError(
+                "meta", f"Result.meta must hold JSON types only (str, numbers, bools, None, lists, dicts) "
+                        f"to be saved: {exc}") from None
+        arrays["meta"] = np.array(meta)
         atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Result":
-        """Read a result written by :meth:`save`."""
-        with np.load(os.fspath(path), allow_pickle=False) as data:
-            params = {k.split(".", 1)[1]: data[k] for k in data.files if k.startswith("params.")}
-            extra = {k.split(".", 1)[1]: data[k] for k in data.files if k.startswith("extra.")}
-            meta = json.loads(str(data["meta"]))
-            return cls(*(data[name] for name in _ARRAYS), params=params, meta=meta, extra=extra,
-                       v=data["v"] if "v" in data.files else None)
+        """Read a result written by :meth:`save` (``path`` with or without ``.npz``).
+
+        Raises
+        ------
+        FileNotFoundError
+            Neither ``path`` nor ``path + ".npz"`` exists.
+        ValueError
+            The file is not one :meth:`save` wrote (another ``.npz``, an ``.npy``, text, a
+            damaged file), with what was expected.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import fastq
+        >>> path = os.path.join(tempfile.mkdtemp(), "run.npz")
+        >>> fastq.train("FrozenLake-4x4", agents=2, episodes=5).save(path)
+        >>> fastq.Result.load(path).q.shape
+        (2, 16, 4)
+        """
+        path = os.fspath(path)
+        if not os.path.exists(path) and os.path.isfile(path + ".npz"):
+            path += ".npz"  # as save() named it
+        expected = "a result file written by Result.save (an .npz with q, returns, lengths, successes and meta)"
+        try:
+            data = np.load(path, allow_pickle=False)
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            raise
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{path!r} is not {expected}: numpy cannot read it ({exc})") from None
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError(f"{path!r} is not {expected}: it holds a single array (an .npy file)")
+        with data:
+            missing = [k for k in (*_ARRAYS, "meta") if k not in data.files]
+            if missing:
+                raise ValueError(f"{path!r} is not {expected}: it has no {missing[0]!r}")
+            try:
+                params = {k.split(".", 1)[1]: data[k] for k in data.files if k.startswith("params.")}
+                extra = {k.split(".", 1)[1]: data[k] for k in data.files if k.startswith("extra.")}
+                meta = json.loads(str(data["meta"]))
+                arrays = [data[name] for name in _ARRAYS]
+                v = data["v"] if "v" in data.files else None
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+                raise ValueError(f"{path!r} is damaged or is not {expected}: {exc}") from None
+        if not isinstance(meta, dict):
+            raise ValueError(f"{path!r} is not {expected}: its meta is not a JSON object")
+        if "range" in meta and "chunk" in meta and "algo" not in meta:
+            raise ValueError(f"{path!r} is a sweep chunk, not {expected}: load the sweep's folder")
+        q, returns, lengths, successes = arrays
+        if (q.ndim != 3 or returns.ndim != 2 or lengths.shape != returns.shape or successes.shape != returns.shape
+                or returns.shape[0] != q.shape[0]):
+            raise ValueError(f"{path!r} is damaged or is not {expected}: q has shape {q.shape}, returns "
+                             f"{returns.shape}, lengths {lengths.shape}, successes {successes.shape}")
+        if v is not None and v.shape != q.shape[:2]:
+            raise ValueError(f"{path!r} is damaged or is not {expected}: v has shape {v.shape}, q {q.shape}")
+        return cls(*arrays, params=params, meta=meta, extra=extra, v=v)
+
+
+def npz_path(path) -> str:
+    """The file :meth:`Result.save` writes for ``path``: ``.npz`` appended if missing; a folder
+    (an existing one, or a path ending with a separator) is refused.
+
+    Examples
+    --------
+    >>> npz_path("runs/lake"), npz_path("runs/lake.npz")
+    ('runs/lake.npz', 'runs/lake.npz')
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise _validate.ArgumentTypeError("path", f"path must be a file path, got {type(path).__name__}")
+    path = os.fspath(path)
+    if path.endswith(("/", os.sep)) or os.path.isdir(path):
+        raise _validate.ArgumentError("path", f"path must name a file, got the folder {path!r} "
+                                              "(give a file name, e.g. run.npz)")
+    return path if path.endswith(".npz") else path + ".npz"
+
+
+def _storable(key: str, value) -> np.ndarray:
+    """``value`` as an array ``np.savez`` stores without pickle; refused, naming ``key``, if it
+    would need pickle (Python objects, ragged lists)."""
+    try:
+        arr = np.asarray(value)
+    except ValueError as exc:  # ragged nested lists
+        raise _validate.ArgumentTypeError(key, f"Result cannot save {key!r}: {exc}") from None
+    if arr.dtype.hasobject:
+        raise _validate.ArgumentTypeError(
+            key, f"Result cannot save {key!r}: it is an array of Python objects (dtype object), which only pickle "
+                 "could store; convert it to numbers, bools or strings")
+    return arr
 
 
 __all__ = ["METRICS", "Params", "RUN_EXTRAS", "Result", "SCHEDULED", "SUMMARY_FRACTION"]

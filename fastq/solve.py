@@ -60,7 +60,7 @@ import numpy as np
 from . import _deprecation, _validate
 from ._validate import ArgumentError, ArgumentTypeError
 from .envs import as_mdp
-from .mdp import TabularMDP
+from .mdp import TabularMDP, sum_tolerance
 
 #: policy_evaluation solves dense linear systems for models with at most this many states and
 #: iterates the Bellman operator above it.
@@ -208,7 +208,8 @@ def policy_evaluation(env, policy, *, gamma: float = 0.99) -> np.ndarray:
         policy or for a batch of them (e.g. ``Result.greedy_policy()``).  *Stochastic* (float
         dtype): ``policy[..., s, a]`` is the probability of taking ``a`` in ``s``; every entry
         finite and ``>= 0``, every row of a non-terminal state summing to 1 within
-        ``POLICY_SUM_TOL = 1e-9``.  Either way a policy may not use an action that the model's
+        ``POLICY_SUM_TOL = 1e-9`` (in float64; float32 rows within their own precision,
+        ``A * 1.2e-7``, and are then divided by their sum).  Either way a policy may not use an action that the model's
         ``allowed`` mask forbids in a non-terminal state (a stochastic one gives it probability
         0).  Actions in terminal states are ignored.
     gamma : float, 0 <= gamma <= 1
@@ -296,7 +297,8 @@ def policy_evaluation(env, policy, *, gamma: float = 0.99) -> np.ndarray:
         _check_allowed_actions(mdp, policies)
         outcomes = K
     agents = policies.shape[0]
-    _validate.memory(f"policy_evaluation of {agents} policies on {S} states", agents * S * 8)
+    _validate.memory(f"policy_evaluation of {agents} policies on {S} states", agents * S * 8,
+                     argument="policy", advice="evaluate fewer policies at a time")
 
     dense = S <= DENSE_MAX_STATES
     n = S - int(mdp.terminal.sum())
@@ -323,15 +325,19 @@ def _stochastic_policy(name: str, arr: np.ndarray, mdp: TabularMDP) -> tuple[np.
             name, f"{name} must hold probabilities (finite, >= 0), got {probs[where].item()!r} at index {at}"
         )
     live = ~mdp.terminal
-    sums = probs.sum(axis=2)
-    off = (np.abs(sums - 1.0) > POLICY_SUM_TOL) & live
+    sums = probs.sum(axis=2)  # in float64, whatever the given type
+    tol = sum_tolerance(arr.dtype, mdp.n_actions, POLICY_SUM_TOL)
+    off = (np.abs(sums - 1.0) > tol) & live
     if off.any():
         agent, s = (int(i) for i in np.argwhere(off)[0])
         at = s if arr.ndim == 2 else (agent, s)
+        precision = "" if tol == POLICY_SUM_TOL else f" (the precision of its dtype {arr.dtype})"
         raise ArgumentError(
             name, f"{name}: the action probabilities of every non-terminal state must sum to 1 within "
-            f"{POLICY_SUM_TOL:g}, got {sums[agent, s].item()!r} for state {at}"
+            f"{tol:.3g}{precision}, got {sums[agent, s].item()!r} for state {at}"
         )
+    if tol != POLICY_SUM_TOL:  # float32 probabilities: exact sums of 1 in float64
+        probs[:, live] /= sums[:, live, None]
     if not mdp.all_allowed:
         banned = (probs > 0) & ~mdp.allowed & live[:, None]
         if banned.any():
@@ -577,7 +583,7 @@ def greedy_metrics(env, q, *, gamma, backend: str = "numba") -> tuple[np.ndarray
     if q.ndim != 3 or q.shape[1:] != (S, A):
         raise ArgumentError("q", f"q must have shape (agents, {S}, {A}), got {q.shape}")
     agents = q.shape[0]
-    gammas = np.broadcast_to(np.asarray(gamma, dtype=np.float64), (agents,))
+    gammas = _validate.per_agent("gamma", gamma, agents, low=0.0, high=1.0)
     policies = np.argmax(q, axis=2)
     if S > DENSE_MAX_STATES:  # too large for dense systems: the iterative numpy path
         value = np.empty(agents)

@@ -15,7 +15,8 @@ import os
 import numpy as np
 
 from . import _deprecation, _validate
-from ._store import CHUNKS, MANIFEST, chunk_pairs, chunk_path, read_chunk, read_manifest, write_chunk, write_manifest
+from ._store import chunk_pairs, chunk_path, open_out, read_chunk, read_manifest, write_chunk
+from ._validate import ArgumentError
 from .results import METRICS, SUMMARY_FRACTION, Result, missing_metric
 from .stats import BOOTSTRAP_RESAMPLES, bootstrap_ci, interquartile_mean
 
@@ -121,11 +122,11 @@ class SweepResult:
         1
         """
         if set(values) != set(self.axes):
-            raise ValueError(f"index() needs a value for every axis {list(self.axes)}, got {sorted(values)}")
+            raise ArgumentError("values", f"index() needs a value for every axis {list(self.axes)}, got {sorted(values)}")
         for c, cell in enumerate(self.cells):
-            if all(cell[k] == v for k, v in values.items()):
+            if all(not isinstance(v, np.ndarray) and cell[k] == v for k, v in values.items()):
                 return c
-        raise ValueError(f"no cell has the values {values}; axes: {self.axes}")
+        raise ArgumentError(next(iter(values), "values"), f"no cell has the values {values}; axes: {self.axes}")
 
     # ------------------------------------------------------------------ arrays
     def _put(self, name: str, cells: np.ndarray, seeds: np.ndarray, values: np.ndarray) -> None:
@@ -152,6 +153,13 @@ class SweepResult:
 
     def _put_chunk(self, chunk: int, payload: dict) -> None:
         cells, seeds = self._pairs(chunk)
+        group = self.manifest["chunks"][chunk][0]
+        expected = {name: (cells.size, self.episodes) for name in _EPISODE_ARRAYS}
+        expected["q"] = (cells.size, *self.manifest["groups"][group]["q_shape"])
+        for name, shape in expected.items():  # checked before anything is kept
+            got = np.shape(payload["arrays"].get(name))
+            if got != shape:
+                raise ValueError(f"chunk {chunk}: array {name!r} has shape {got}, expected {shape}")
         for name, values in payload["arrays"].items():
             if name.startswith("shared."):
                 self._shared.setdefault(self.manifest["chunks"][chunk][0], {})[name[7:]] = np.asarray(values)
@@ -386,6 +394,8 @@ class SweepResult:
         True
         """
         rows = self.summary(metric, last, resamples=BOOTSTRAP_RESAMPLES)
+        if metric not in METRICS:  # the old order best(last, metric), which summary() accepted
+            metric = "return" if last is None else last
         means = np.array([row["mean"] for row in rows])
         if np.isnan(means).all():
             raise ValueError("best(): no cell has finished seeds")
@@ -428,19 +438,30 @@ class SweepResult:
         """Write the sweep to a directory (manifest plus one npz per finished chunk), as
         ``sweep(..., out=folder)`` does; :func:`fastq.load` reads it back.
 
-        A directory that holds a different sweep is refused.
+        A directory that holds a different sweep (or this one cut into other chunks), or that a
+        running sweep writes, is refused.  Every file is written atomically
+        (:func:`fastq._store.atomic_write`).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import fastq
+        >>> sw = fastq.sweep("FrozenLake-4x4", seeds=2, episodes=5)
+        >>> folder = os.path.join(tempfile.mkdtemp(), "copy")
+        >>> sw.save(folder)
+        >>> bool((fastq.load(folder).returns == sw.returns).all())
+        True
         """
         folder = os.fspath(folder)
-        os.makedirs(os.path.join(folder, CHUNKS), exist_ok=True)
-        if os.path.isfile(os.path.join(folder, MANIFEST)):
-            stored = read_manifest(folder)
-            if stored["config"] != self.manifest["config"]:
-                raise ValueError(f"{folder!r} holds a different sweep; choose another directory")
-        write_manifest(folder, self.manifest)
-        for chunk in range(len(self.chunk_meta)):
-            cells, seeds = self._pairs(chunk)
-            if self.chunk_meta[chunk] is not None and self.done[cells, seeds].all():
-                write_chunk(folder, chunk, self._chunk_payload(chunk))
+        stored, owner = open_out(folder, self.manifest, None, argument="folder")  # owned while written
+        with owner:
+            if stored["chunks"] != self.manifest["chunks"]:
+                raise ArgumentError("folder", f"folder {folder!r} holds this sweep cut into other chunks "
+                                              f"(chunk_agents={stored['chunk_agents']}); choose another folder")
+            for chunk in range(len(self.chunk_meta)):
+                cells, seeds = self._pairs(chunk)
+                if self.chunk_meta[chunk] is not None and self.done[cells, seeds].all():
+                    write_chunk(folder, chunk, self._chunk_payload(chunk))
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> "SweepResult":

@@ -32,8 +32,10 @@ def test_schedule_table_rows_and_descriptions():
 
 
 @pytest.mark.parametrize("make, exc, pattern", [
-    (lambda: fastq.linear(1.0, 0.1, episodes=0), ValueError, r"^linear episodes must be >= 1, got 0"),
-    (lambda: fastq.linear(1.0, 0.1, episodes=-5), ValueError, r"^linear episodes must be >= 1, got -5"),
+    (lambda: fastq.linear(1.0, 0.1, episodes=0), ValueError, r"^linear episodes must be in the range 1 <= value <= 4294967295, got 0"),
+    (lambda: fastq.linear(1.0, 0.1, episodes=-5), ValueError, r"^linear episodes must be in the range 1 <= value <= 4294967295, got -5"),
+    # as many as train() runs at most: 10**30 was accepted and overflowed when the table was made
+    (lambda: fastq.linear(0.5, 0.1, 10**30), ValueError, r"^linear episodes must be in the range 1 <= value <= 4294967295, got 10+$"),
     (lambda: fastq.linear(1.0, 0.1, episodes=2.5), TypeError, r"^linear episodes must be an integer, got 2.5"),
     (lambda: fastq.linear("a", 0.1, episodes=3), TypeError, r"^linear start must be a real number, got 'a'"),
     (lambda: fastq.linear(1.0, float("nan"), episodes=3), ValueError, r"^linear end must be finite, got nan"),

@@ -4,6 +4,7 @@ sweeps from TOML files, errors that name the key and line; show --solve, solve, 
 from __future__ import annotations
 
 import importlib
+import errno
 import importlib.util
 import os
 import re
@@ -121,7 +122,8 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
 
 def test_interrupt_prints_the_finished_episodes_and_exits_130(monkeypatch, capsys, interrupt_kernel):
     # Blocks of 5 episodes; Ctrl-C arrives as the second block starts.
-    monkeypatch.setattr(train_module, "BLOCK_AGENT_STEPS", 8 * 5 * 100)
+    monkeypatch.setattr(train_module, "NUMPY_BLOCK_AGENT_STEPS", 8 * 5 * 100)
+    monkeypatch.setattr(train_module, "BLOCK_SECONDS", None)
     interrupt_kernel(2, "before")
     assert cli.main(["train", *SMALL, "--backend", "numpy"]) == 130
     out, err = capsys.readouterr()
@@ -136,7 +138,8 @@ def test_interrupt_prints_the_finished_episodes_and_exits_130(monkeypatch, capsy
 
 def test_interrupt_after_a_finished_block_exits_130(monkeypatch, capsys, interrupt_kernel):
     # A compiled kernel cannot be interrupted: Python raises the KeyboardInterrupt as it returns.
-    monkeypatch.setattr(train_module, "BLOCK_AGENT_STEPS", 8 * 5 * 100)
+    monkeypatch.setattr(train_module, "NUMPY_BLOCK_AGENT_STEPS", 8 * 5 * 100)
+    monkeypatch.setattr(train_module, "BLOCK_SECONDS", None)
     interrupt_kernel(2, "after")
     assert cli.main(["train", *SMALL, "--backend", "numpy"]) == 130
     fields = summary_fields(capsys.readouterr().out)
@@ -369,6 +372,130 @@ def test_interrupted_sweep_exits_130_and_keeps_the_chunks(tmp_path, monkeypatch,
     assert "Traceback" not in err and "RuntimeWarning" not in err
     assert "finished: 10 of 20 (cell, seed) pairs" in text
     assert len(list((out / "chunks").glob("*.npz"))) == 1
+
+
+# ---------------------------------------------------------------------- faults: one line, nothing half-written
+def _fail_under(monkeypatch, module, name, folder, error=errno.EROFS):
+    """``module.name`` raises OSError(error) for paths inside ``folder``; works elsewhere."""
+    real = getattr(module, name)
+    folder = str(folder)
+
+    def fake(path, *args, **kwargs):
+        if os.fspath(path).startswith(folder):
+            raise OSError(error, os.strerror(error), os.fspath(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(module, name, fake)
+
+
+def test_sweep_on_a_read_only_file_system_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "ro"
+    _fail_under(monkeypatch, os, "makedirs", out)
+    assert cli.main(["sweep", write_config(tmp_path), "--out", str(out)]) == 1
+    text, err = capsys.readouterr()
+    assert_one_error_line(err)
+    assert f"cannot write the sweep to {str(out)!r}: cannot create the sweep directory" in err
+    assert "Read-only file system" in err and not out.exists() and text == ""
+
+
+def test_sweep_on_a_full_disk_new_or_resumed(tmp_path, monkeypatch, capsys):
+    from fastq import _store
+
+    out = tmp_path / "full"
+    _fail_under(monkeypatch, _store, "atomic_write", out, errno.ENOSPC)  # the manifest cannot be written
+    assert cli.main(["sweep", write_config(tmp_path), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert_one_error_line(err)
+    assert "No space left on device" in err and not out.exists()  # nothing half-made
+    monkeypatch.undo()
+    # resume: chunk 1 is missing and the disk is full when it is written again
+    assert cli.main(["sweep", write_config(tmp_path), "--out", str(out)]) == 0
+    (out / "chunks" / "chunk-000001.npz").unlink()
+    kept = (out / "chunks" / "chunk-000000.npz").read_bytes()
+    capsys.readouterr()
+    _fail_under(monkeypatch, _store, "atomic_write", out / "chunks", errno.ENOSPC)
+    assert cli.main(["sweep", write_config(tmp_path), "--out", str(out)]) == 1
+    text, err = capsys.readouterr()
+    assert_one_error_line(err)
+    assert "No space left on device" in err and "the finished chunks are kept in" in err and "to resume" in err
+    assert sorted(os.listdir(out / "chunks")) == ["chunk-000000.npz"]  # no temporary file
+    assert (out / "chunks" / "chunk-000000.npz").read_bytes() == kept
+    monkeypatch.undo()
+    assert cli.main(["sweep", write_config(tmp_path), "--out", str(out)]) == 0  # resumes
+    reference = fastq.sweep("CliffWalking", algo=["q_learning", "sarsa"], grid={"alpha": [0.1, 0.5]},
+                            gamma=1.0, episodes=30, seeds=5, seed=2, progress=False)
+    np.testing.assert_array_equal(fastq.load(out).returns, reference.returns)
+
+
+def test_resuming_on_a_read_only_file_system_is_one_line(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "s"
+    assert cli.main(["sweep", write_config(tmp_path), "--out", str(out)]) == 0
+    capsys.readouterr()
+    _fail_under(monkeypatch, os, "open", out)  # the lock file cannot be created
+    assert cli.main(["sweep", write_config(tmp_path), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert_one_error_line(err)
+    assert "Read-only file system" in err and "sweep.lock" in err
+
+
+@pytest.mark.parametrize("edit, message", [
+    # a sweep.json that lacks what a sweep reads: a KeyError traceback before
+    (None, r"'.*sweep.json' is not a valid sweep manifest: the key 'axes' is missing"),
+    (("seeds = 5", "seeds = 1000000000000000000"), r"line 5: seeds: sweep\(seeds=1000000000000000000\) would need about"),
+    (("gamma = 1.0", 'env = "FrozenLake-4x4"'), r"params.env: \[params\] takes training and environment settings"),
+])
+def test_sweep_mistakes_that_printed_tracebacks(tmp_path, capsys, edit, message):
+    argv = ["sweep", write_config(tmp_path, CONFIG if edit is None else CONFIG.replace(*edit))]
+    if edit is None:  # a damaged sweep.json in --out
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out" / "sweep.json").write_text('{"format": "fastq-sweep", "version": 1, "config": {}}')
+        argv += ["--out", str(tmp_path / "out")]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert_one_error_line(err)
+    assert re.search(message, err), err
+
+
+def test_a_config_that_is_not_utf8_is_one_line(tmp_path, capsys):
+    path = tmp_path / "latin.toml"
+    path.write_bytes(CONFIG.replace("# a small sweep", "# caf\xe9").encode("latin-1"))
+    assert cli.main(["sweep", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert_one_error_line(err)
+    assert "latin.toml, line 1: not a UTF-8 text file" in err
+
+
+def test_save_to_a_folder_is_refused_before_training(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "train", lambda *a, **k: pytest.fail("trained before the check"))
+    assert cli.main(["train", *SMALL, "--save", str(tmp_path) + os.sep]) == 2
+    err = capsys.readouterr().err
+    assert_one_error_line(err)
+    assert "--save: path must name a file, got the folder" in err
+
+
+def test_warnings_are_one_line_and_other_failures_too(monkeypatch, capsys):
+    import warnings
+
+    def train(*args, **kwargs):
+        warnings.warn("fastq's compile cache could not read a cached kernel (EOFError: ...)", RuntimeWarning)
+        return fastq.train(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "train", train)
+    assert cli.main(["train", *SMALL, "--backend", "numpy"]) == 0
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == ["fastq: warning: fastq's compile cache could not read a cached kernel (EOFError: ...)"]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("something nobody expected")
+
+    monkeypatch.setattr(cli, "train", broken)
+    assert cli.main(["train", *SMALL]) == 1
+    err = capsys.readouterr().err
+    assert_one_error_line(err)
+    assert "RuntimeError: something nobody expected (FASTQ_TRACEBACK=1 shows where)" in err
+    monkeypatch.setenv("FASTQ_TRACEBACK", "1")
+    with pytest.raises(RuntimeError, match="something nobody expected"):
+        cli.main(["train", *SMALL])
 
 
 # ---------------------------------------------------------------------- real processes

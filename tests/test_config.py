@@ -52,6 +52,17 @@ def test_a_custom_map_becomes_a_grid_world(tmp_path):
     (("episodes = 30", "episodes = 'many'"), "episodes", "line 4: episodes: episodes must be an integer"),
     (("last = 10", "last = 0"), "last", "line 6: last: last must be a positive integer"),
     (('env = "CliffWalking"\n', ""), None, "sweep.toml: the key 'env' is missing"),
+    # [params] never replaces a top-level key or a command-line option (it did, silently)
+    (("gamma = 1.0", 'gamma = 1.0\nenv = "FrozenLake-4x4"'), "params.env",
+     "line 14: params.env: [params] takes training and environment settings (gamma, epsilon, slip, ...); "
+     "'env' is a top-level key (env = ... before any table)"),
+    (("gamma = 1.0", "gamma = 1.0\nepisodes = 5"), "params.episodes", "'episodes' is a top-level key"),
+    (("gamma = 1.0", 'gamma = 1.0\nout = "elsewhere"'), "params.out", "'out' is a top-level key"),
+    (("gamma = 1.0", "gamma = 1.0\ngrid = 1"), "params.grid", "'grid' is a top-level key"),
+    (("gamma = 1.0", 'gamma = 1.0\nexecutor = "processes"'), "params.executor",
+     "'executor' is set on the command line (--workers, --scheduler)"),
+    (("gamma = 1.0", "gamma = 1.0\nthreads = 1"), "params.threads",
+     "'threads' is an argument of fastq.sweep, not a setting of the cells"),
 ])
 def test_errors_name_the_key_and_its_line(tmp_path, edit, key, message):
     with pytest.raises(config.ConfigError) as info:
@@ -65,6 +76,21 @@ def test_unreadable_files(tmp_path):
         config.read_config(str(tmp_path / "missing.toml"))
     with pytest.raises(config.ConfigError, match="invalid TOML"):
         config.read_config(write(tmp_path, "env = "))
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('env = "CliffWalking"\n# caf\xe9\n'.encode("latin-1"))
+    with pytest.raises(config.ConfigError, match=r"latin1.toml, line 2: not a UTF-8 text file \(byte 0xe9"):
+        config.read_config(str(path))
+
+
+def test_params_keys_that_are_not_cell_settings_are_all_refused():
+    # every argument of sweep() that is not a setting of a cell, and every top-level key
+    import inspect
+
+    arguments = [n for n in inspect.signature(fastq.sweep).parameters if n != "params"]
+    assert sorted(config.SWEEP_ARGUMENTS) == sorted(arguments)
+    for key in [*config.SWEEP_ARGUMENTS, *config.CONFIG_KEYS]:
+        with pytest.raises(config.ConfigError, match=r"\[params\] takes training and environment settings"):
+            config._config_arguments({"env": "CliffWalking", "episodes": 3, "params": {key: 1}})
 
 
 @pytest.mark.parametrize("argument, where", [

@@ -373,6 +373,10 @@ def test_make_rng_state_validates():
         core.make_rng_state(-1, 2)
     with pytest.raises(ValueError, match="agent_ids must be an integer or a 1-D array of length agents=2"):
         core.make_rng_state(0, 2, agent_ids=[1, 2, 3])
+    # refused with the estimate, before the seed array (np.full) is allocated
+    with pytest.raises(ValueError, match=r"make_rng_state\(agents=1000000000000000\) would need about [\d.]+ GiB") as info:
+        core.make_rng_state(0, 10**15)
+    assert info.value.argument == "agents"
 
 
 def test_streams_must_be_reset_before_use():

@@ -54,3 +54,32 @@ def test_a_broken_link_or_a_missing_reference_fails_the_build(tmp_path, page, pr
     broken = build(config, tmp_path / "site")
     assert broken.returncode != 0
     assert "nowhere.md" in broken.stderr or "no_such_function" in broken.stderr
+
+
+def test_every_test_that_reliability_md_names_exists():
+    # docs/reliability.md pairs each promise with its tests: `tests/file.py::test_name`, and bare
+    # `test_name`s after it in the same file.  A renamed or removed test must not leave a promise
+    # without its check.
+    import ast
+    import re
+
+    text = (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
+    defined: dict = {}
+    missing, named, current = [], 0, None
+    for token in re.findall(r"`([^`]+)`", text):
+        path, _, name = token.partition("::")
+        if path.startswith("tests/") and path.endswith(".py"):
+            current = path
+            if not name:
+                continue
+        elif token.startswith("test_") and current:
+            name = token
+        else:
+            continue
+        if current not in defined:
+            tree = ast.parse((ROOT / current).read_text(encoding="utf-8"))
+            defined[current] = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        named += 1
+        if name not in defined[current]:
+            missing.append(f"{current}::{name}")
+    assert named > 50 and missing == []

@@ -200,6 +200,22 @@ def test_malformed_tables_are_refused():
         from_gymnasium(ToyEnv({0: {0: [(1.0, 1, 0.0, True)]}}))
     with pytest.raises(ValueError, match="state 0 is a start state and is also entered by a terminating transition"):
         from_gymnasium(ToyEnv({s: {0: [(1.0, 0, 0.0, True)]} for s in range(3)}))
+    # every fault names its place in P, or the environment, never a bare Python error
+    ok = {1: {0: [(1.0, 1, 0.0, True)]}, 2: {0: [(1.0, 2, 0.0, True)]}}
+    cases = [
+        ({0: {0: [(0.5, 1, 0.0, True), ("half", 2, 0.0, True)]}}, r"P\[0\]\[0\]\[1\] needs a probability >= 0 and a finite reward"),
+        ({0: {0: [(1.0, 1, None, True)]}}, r"P\[0\]\[0\]\[0\] needs a probability >= 0 and a finite reward"),
+        ({0: {0: [(1.0, 1, 0.0)]}}, r"P\[0\]\[0\]\[0\] must be \(probability, next_state, reward, terminated\)"),
+        ({0: {0: 7}}, r"P\[0\]\[0\] must be a list of \(probability, next_state, reward, terminated\), got 7"),
+        ({0: {0: [(1.0, 1.5, 0.0, True)]}}, r"P\[0\]\[0\]\[0\] has next_state 1.5"),
+    ]
+    for P0, message in cases:
+        with pytest.raises(ValueError, match=message) as info:
+            from_gymnasium(ToyEnv({**ok, **P0}))
+        assert info.value.argument == "env"
+    with pytest.raises(ValueError, match=r"ToyEnv: start must sum to 1 within 1e-12, got 0.5") as info:
+        from_gymnasium(ToyEnv({0: {0: [(1.0, 1, 0.0, True)]}, **ok}, start=(0.5, 0.0, 0.0)))
+    assert info.value.argument == "env"
 
 
 # ================================================================ Gymnasium -> fastq: behaviour
@@ -576,6 +592,9 @@ def test_vector_env_validates():
         TabularVectorEnv("FrozenLake-4x4", 3, autoreset_mode="sometimes")
     with pytest.raises(ValueError, match="num_envs must be >= 1, got 0"):
         TabularVectorEnv("FrozenLake-4x4", 0)
+    with pytest.raises(ValueError, match=r"TabularVectorEnv\(num_envs=1000000000000000\) would need about") as info:
+        TabularVectorEnv("FrozenLake-4x4", 10**15)  # refused before any array is allocated
+    assert info.value.argument == "num_envs"
     # disabled autoreset: a finished sub-environment must be reset by hand
     vec = TabularVectorEnv(fastq.GridWorld(["SG"]), 2, autoreset_mode=AutoresetMode.DISABLED)
     vec.reset(seed=0)

@@ -549,3 +549,81 @@ def test_reward_std_wrong_shape_or_dtype():
         build(reward_std=np.zeros((2, 3)))
     with pytest.raises(TypeError, match=r"reward_std must be an array of real numbers, got dtype bool"):
         build(reward_std=np.zeros((3, 2), dtype=bool))
+
+
+# ---------------------------------------------------------------------- pickling and copies
+def test_pickled_and_copied_models_are_checked_read_only_and_reuse_the_kernel():
+    import copy
+    import pickle
+
+    from fastq.kernels.learners import _KERNELS
+
+    mdp = fastq.make("FrozenLake-4x4").mdp
+    kwargs = dict(agents=3, episodes=20, seed=2)
+    before = fastq.train(mdp, **kwargs)
+    compiled = {k: len(v.overloads) for k, v in _KERNELS.items()}
+    back = pickle.loads(pickle.dumps(mdp))
+    assert back is not mdp and isinstance(back, TabularMDP)
+    for name in TabularMDP.ARGUMENTS:
+        value = getattr(mdp, name)
+        if isinstance(value, np.ndarray):
+            assert not getattr(back, name).flags.writeable
+            np.testing.assert_array_equal(getattr(back, name), value)
+        else:
+            assert getattr(back, name) == value
+    with pytest.raises(ValueError, match="read-only"):
+        back.next_state[0, 2, 0] = 10**9  # what crashed a kernel
+    assert copy.deepcopy(mdp) is mdp and copy.copy(mdp) is mdp  # immutable
+    grid = pickle.loads(pickle.dumps(fastq.make("FrozenLake-4x4")))
+    assert not grid.mdp.next_state.flags.writeable
+    after = fastq.train(back, **kwargs)
+    np.testing.assert_array_equal(after.q, before.q)
+    assert {k: len(v.overloads) for k, v in _KERNELS.items()} == compiled  # no new signature
+
+
+def test_unpickling_checks_the_model_again():
+    import pickle
+
+    mdp = fastq.make("FrozenLake-4x4").mdp
+    rebuild, (arguments,) = mdp.__reduce__()
+    bad = dict(arguments, next_state=np.where(arguments["next_state"] == 5, 10**9, arguments["next_state"]))
+    assert pickle.loads(pickle.dumps(mdp)).shape == mdp.shape
+    with pytest.raises(ValueError, match=r"next_state must hold state indices in \[0, 16\)"):
+        rebuild(bad)
+
+
+# ---------------------------------------------------------------------- float32 probabilities
+def _float32_model(prob):
+    S = 2
+    return dict(next_state=np.array([[[0, 1, 1]], [[1, 1, 1]]]), prob=prob,
+                reward=np.zeros((S, 1, 3)), terminal=[False, True], start=np.float32([1, 0]))
+
+
+def test_float32_probabilities_are_summed_in_float64_and_stored_summing_to_one():
+    # 0.1 + 0.2 + 0.7 in float32 is 1 - 2.2e-8 in float64: float32's own precision, not 1e-12
+    prob = np.array([[[0.1, 0.2, 0.7]], [[1.0, 0.0, 0.0]]], dtype=np.float32)
+    assert abs(prob.astype(np.float64).sum(axis=2)[0, 0] - 1.0) > SUM_TOL
+    mdp = TabularMDP(**_float32_model(prob))
+    assert mdp.prob.dtype == np.float64 and np.abs(mdp.prob.sum(axis=2) - 1.0).max() <= SUM_TOL
+    np.testing.assert_allclose(mdp.prob, prob, rtol=1e-7)
+    dense = np.zeros((2, 1, 2), dtype=np.float32)
+    dense[0, 0] = [0.1, 0.9]
+    dense[1, 0, 1] = 1.0
+    via_dense = TabularMDP.from_dense(dense, np.zeros((2, 1)), [False, True], np.float32([1, 0]))
+    assert np.abs(via_dense.prob.sum(axis=2) - 1.0).max() <= SUM_TOL  # the same rule in both
+    np.testing.assert_allclose(via_dense.prob[0, 0], [0.1, 0.9], rtol=1e-7)
+
+
+def test_float32_rows_that_miss_one_by_more_than_their_precision_are_refused_in_both():
+    prob = np.array([[[0.1, 0.2, 0.69]], [[1.0, 0.0, 0.0]]], dtype=np.float32)
+    with pytest.raises(ValueError, match=r"every row prob\[s, a\] must sum to 1 within 3.58e-07 \(the precision "
+                                         r"of its dtype float32\), got 0.99.* at s=0, a=0") as info:
+        TabularMDP(**_float32_model(prob))
+    assert info.value.argument == "prob"
+    dense = np.zeros((2, 1, 2), dtype=np.float32)
+    dense[0, 0] = [0.1, 0.89]
+    dense[1, 0, 1] = 1.0
+    with pytest.raises(ValueError, match=r"must sum to 1 within .* \(the precision of its dtype float32\)"):
+        TabularMDP.from_dense(dense, np.zeros((2, 1)), [False, True], [1.0, 0.0])
+    with pytest.raises(ValueError, match=r"every row prob\[s, a\] must sum to 1 within 1e-12"):
+        TabularMDP(**_float32_model(prob.astype(np.float64)))  # float64 keeps the 1e-12 rule

@@ -523,3 +523,17 @@ def test_float_policy_of_the_wrong_shape(shape):
                                         rf"\({', '.join(map(str, shape))},?\); action probabilities need shape "
                                         r"\(16, 4\) or \(agents, 16, 4\)"):
         fastq.policy_evaluation("FrozenLake-4x4", np.zeros(shape))
+
+
+def test_stochastic_float32_policies_are_accepted_within_their_precision():
+    # 0.1, 0.2, 0.3, 0.4 in float32 sum to 1 + 2.2e-8 in float64: refused before for 2e-8
+    env = fastq.make("FrozenLake-4x4")
+    probs = np.tile(np.array([0.1, 0.2, 0.3, 0.4], dtype=np.float32), (16, 1))
+    assert abs(probs.astype(np.float64).sum(axis=1)[0] - 1.0) > 1e-9
+    v32 = fastq.policy_evaluation(env, probs, gamma=0.9)
+    exact = probs.astype(np.float64) / probs.astype(np.float64).sum(axis=1, keepdims=True)
+    np.testing.assert_array_equal(v32, fastq.policy_evaluation(env, exact, gamma=0.9))
+    bad = probs.copy()
+    bad[3, 0] = 0.09  # a real error, far beyond float32's precision
+    with pytest.raises(ValueError, match=r"within 4.77e-07 \(the precision of its dtype float32\), got 0.99.* for state 3"):
+        fastq.policy_evaluation(env, bad, gamma=0.9)

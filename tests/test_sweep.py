@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import pytest
 import fastq
 from fastq.sweep_result import SweepResult
 
+from fastq import _store as store
 from fastq import _sweep as sweep_module
 from fastq import _sweep_plan as sweep_plan
 from helpers import OUTPUTS, assert_same, small_sweep as run
@@ -203,6 +205,53 @@ def test_out_that_is_not_a_sweep_or_another_chunking_is_refused(tmp_path):
         run(out=tmp_path / "s", chunk_agents=5)
     with pytest.raises(ValueError, match="no sweep.json"):
         fastq.load(tmp_path)
+
+
+def test_a_second_sweep_on_a_running_sweeps_out_is_refused_and_harms_nothing(tmp_path, reference, monkeypatch):
+    # The first sweep is held in the middle of writing chunk 1 (its temporary file exists).
+    out = tmp_path / "sweep"
+    writing, resume = threading.Event(), threading.Event()
+    real_write = store.atomic_write
+
+    def held_write(path, write):
+        def slow(fh):
+            write(fh)
+            if "chunk-000001" in path:
+                writing.set()
+                resume.wait(60)
+        real_write(path, slow)
+
+    monkeypatch.setattr(store, "atomic_write", held_write)
+    with cf.ThreadPoolExecutor(1) as pool:
+        first = pool.submit(run, out=out, chunk_agents=5)
+        try:
+            assert writing.wait(120)
+            (in_flight,) = (out / "chunks").glob("*.tmp")
+            for again in (dict(chunk_agents=5), dict(), dict(episodes=31)):
+                with pytest.raises(ValueError, match=r"out '.*' is in use by another sweep \(pid") as info:
+                    run(out=out, **again)
+                assert info.value.argument == "out" and in_flight.exists()
+        finally:
+            resume.set()
+        sw = first.result(timeout=120)
+    assert_same(sw, reference)
+    assert_same(fastq.load(out), reference)
+    assert sorted(os.listdir(out)) == ["chunks", "sweep.json"]
+
+
+def test_a_chunk_file_that_does_not_fit_is_run_again(tmp_path, reference):
+    # Another sweep's chunk with this one's range (or a damaged meta): ignored with a warning.
+    out = tmp_path / "sweep"
+    run(out=out, chunk_agents=5)
+    path = out / "chunks" / "chunk-000000.npz"
+    with np.load(path) as data:
+        meta = str(data["meta"])
+    np.savez(path, returns=np.zeros((5, 7)), meta=np.array(meta))  # 7 episodes, not 30
+    np.savez(out / "chunks" / "chunk-000001.npz", returns=np.zeros(3), meta=np.array("[1, 2]"))
+    with pytest.warns(RuntimeWarning, match="it will be run again"):
+        resumed = run(out=out)
+    assert resumed.meta["chunks_run"] == 2
+    assert_same(resumed, reference)
 
 
 def test_partial_directory_loads_what_finished(tmp_path, reference):
@@ -468,6 +517,62 @@ def test_cli_sweep_on_the_dask_scheduler(dask_processes, reference, tmp_path, ca
     row = next(line.split() for line in text.splitlines() if line.startswith("3 "))
     assert row[:4] == ["3", "sarsa", "0.5", "6"]
     assert float(row[4]) == pytest.approx(reference.summary(last=5)[3]["mean"], abs=0.051)
+
+
+KILLED_MID_WRITE = textwrap.dedent("""\
+    import os, signal, sys
+    import fastq
+    real = os.replace
+
+    def replace(src, dst):  # SIGKILL between chunk 2's write (flushed, synced) and its rename
+        if dst.endswith("chunk-000002.npz"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(src, dst)
+
+    os.replace = replace
+    fastq.sweep("FrozenLake-8x8", grid={"alpha": [0.1, 0.5]}, seeds=8, episodes=50, out=sys.argv[1],
+                chunk_agents=4, threads=1, progress=False)
+    """)
+
+
+@pytest.mark.subprocess
+def test_sigkill_between_a_chunks_write_and_its_rename_loses_nothing(worker_env, tmp_path):
+    out = tmp_path / "s"
+    proc = subprocess.run([sys.executable, "-c", KILLED_MID_WRITE, str(out)], env=worker_env,
+                          capture_output=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    chunks = out / "chunks"
+    assert sorted(p.name for p in chunks.glob("chunk-*.npz")) == ["chunk-000000.npz", "chunk-000001.npz"]
+    (left,) = chunks.glob("chunk-000002.npz.*.tmp")  # the whole chunk, never renamed
+    assert left.stat().st_size > 0
+    kwargs = dict(grid={"alpha": [0.1, 0.5]}, seeds=8, episodes=50, progress=False)
+    resumed = fastq.sweep("FrozenLake-8x8", out=out, **kwargs)  # the lock died with its process
+    assert resumed.meta["chunks_run"] == 2 and resumed.complete
+    assert not list(chunks.glob("*.tmp")) and not (out / "sweep.lock").exists()
+    assert_same(resumed, fastq.sweep("FrozenLake-8x8", **kwargs))
+
+
+NO_GUARD = textwrap.dedent("""\
+    import fastq
+    fastq.sweep("FrozenLake-4x4", seeds=2, episodes=3, executor="processes", workers=1, progress=False)
+    """)
+
+
+@pytest.mark.subprocess
+def test_processes_without_a_main_guard_say_what_to_do(worker_env, tmp_path):
+    # spawn imports the script again in the worker, which calls sweep() again while it starts:
+    # the pool breaks, and the user got a bare BrokenProcessPool.
+    script = tmp_path / "unguarded.py"
+    script.write_text(NO_GUARD)
+    out = subprocess.run([sys.executable, str(script)], env=worker_env, capture_output=True, text=True, timeout=300)
+    assert out.returncode != 0
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("fastq._sweep.WorkersStopped: the worker processes of executor='processes' stopped")
+    assert f"in {str(script)!r}, put the code that calls fastq.sweep under `if __name__ == \"__main__\":`" in last
+    guarded = script.with_name("guarded.py")
+    guarded.write_text("if __name__ == '__main__':\n" + textwrap.indent(NO_GUARD + "print('ok')\n", "    "))
+    out = subprocess.run([sys.executable, str(guarded)], env=worker_env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 
 
 KILLED = textwrap.dedent("""\

@@ -6,7 +6,9 @@ import pytest
 
 import fastq
 from fastq import _sweep_plan as plan_module
-from fastq._sweep_plan import Plan, check_train_settings, streams, train_arguments
+from fastq._sweep_plan import Plan, streams
+from fastq import _request
+from fastq._train import check_arguments
 
 
 def plan(env="FrozenLake-4x4", algo="q_learning", grid=None, episodes=10, seeds=3, **params):
@@ -36,7 +38,7 @@ def test_the_checks_refuse_what_train_refuses_with_its_message(algo, settings):
     with pytest.raises((ValueError, TypeError)) as by_train:
         fastq.train("FrozenLake-4x4", algo, agents=1, episodes=10, **{"backend": "numpy", **settings})
     with pytest.raises((ValueError, TypeError)) as by_check:
-        check_train_settings("FrozenLake-4x4", algo, 1, 10, settings)
+        check_arguments("FrozenLake-4x4", algo, 1, 10, settings)
     assert isinstance(by_check.value, ValueError) == isinstance(by_train.value, ValueError)
     assert str(by_check.value) == str(by_train.value)
     assert by_check.value.argument == next(iter(settings))
@@ -51,7 +53,7 @@ GOOD = [("q_learning", {"alpha": fastq.visits(0.5), "epsilon": fastq.linear(1.0,
 
 @pytest.mark.parametrize("algo, settings", GOOD)
 def test_the_checks_accept_what_train_accepts(algo, settings):
-    check_train_settings("FrozenLake-4x4", algo, 1, 10, settings)
+    check_arguments("FrozenLake-4x4", algo, 1, 10, settings)
     fastq.train("FrozenLake-4x4", algo, agents=1, episodes=10, **{"backend": "numpy", **settings})
 
 
@@ -109,6 +111,31 @@ def test_streams():
     with pytest.raises(ValueError, match="seed applies when seeds is a count") as info:
         streams([1, 2], 3)
     assert info.value.argument == "seed"
+
+
+def test_an_absurd_seed_count_is_refused_before_anything_is_allocated(monkeypatch):
+    def boom(*args, **kwargs):
+        raise AssertionError("allocated before the check")
+
+    monkeypatch.setattr(np, "full", boom)
+    monkeypatch.setattr(np, "arange", boom)
+    with pytest.raises(ValueError, match=r"sweep\(seeds=1000000000000\) would need about [\d.]+ GiB .*use fewer seeds") as info:
+        streams(10**12, None)
+    assert info.value.argument == "seeds"
+
+
+def test_the_memory_estimates_count_each_learners_tables():
+    q, double = plan(seeds=5, episodes=20), plan(seeds=5, episodes=20, algo="double_q")
+    # Double Q's sweep keeps its two tables per (cell, seed): 2 x 16 x 4 float64 more each
+    assert double.result_bytes() - q.result_bytes() == 5 * 2 * 16 * 4 * 8
+    evaluated = plan(seeds=5, episodes=20, eval_every=5)
+    assert evaluated.result_bytes() - q.result_bytes() == 5 * 4 * 16  # 4 checkpoints, two float64
+    mdp = fastq.make("FrozenLake-4x4").mdp
+    for p, algo in ((q, "q_learning"), (double, "double_q")):  # a chunk's agent: what train() holds
+        assert p.agent_bytes() == _request.memory_bytes(fastq.algos.LEARNERS[algo], mdp, 1, 20)
+    f32 = plan(seeds=5, episodes=20, algo="double_q", dtype="float32", backend="numpy")
+    assert f32.agent_bytes() == _request.memory_bytes(fastq.algos.LEARNERS["double_q"], mdp, 1, 20,
+                                                    dtype="float32", backend="numpy")
 
 
 def test_a_model_travels_as_its_arguments_and_comes_back_read_only():

@@ -14,6 +14,7 @@ import fastq
 
 from fastq import _dispatch
 from fastq import _train as train_module
+
 OUTPUTS = ("q", "returns", "lengths", "successes")
 
 
@@ -88,8 +89,97 @@ def test_block_size_does_not_change_results(monkeypatch, block):
     kwargs = dict(agents=5, episodes=23, seed=6, epsilon=0.25)
     whole = fastq.train("FrozenLake-8x8", **kwargs)
     monkeypatch.setattr(train_module, "BLOCK_AGENT_STEPS", 5 * block * 200)
+    monkeypatch.setattr(train_module, "BLOCK_SECONDS", None)  # every block the first one's size
     blocked = fastq.train("FrozenLake-8x8", **kwargs)
     assert_same(whole, blocked)
+
+
+class _Clock:
+    """A stand-in for ``time`` in fastq._train: seconds pass only when a test says so."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self):
+        return self.now
+
+
+def _blocks_seen(monkeypatch, seconds_per_episode=0.0, clock=None):
+    """Record the (start, stop) of every block train() runs; each block advances ``clock`` by
+    ``seconds_per_episode`` per episode (its simulated duration)."""
+    seen = []
+    real = _dispatch.learner
+
+    def learner(*args):
+        run = real(*args)
+
+        def timed(*a, **kw):
+            seen.append((a[3], a[4]))
+            run(*a, **kw)
+            if clock is not None:
+                clock.now += (a[4] - a[3]) * seconds_per_episode
+
+        timed.kernel = run.kernel
+        return timed
+
+    monkeypatch.setattr(_dispatch, "learner", learner)
+    return seen
+
+
+def test_blocks_are_sized_to_take_block_seconds_at_the_measured_speed(monkeypatch):
+    # 64 agents on FrozenLake-4x4 with the numpy reference (the issue's case): the first block is
+    # 2**14 agent-steps at max_steps (2 episodes), then each block is sized from the speed of the
+    # one before (here 0.01 s per episode: 25 episodes per 0.25 s), growing at most 2x per block.
+    clock = _Clock()
+    monkeypatch.setattr(train_module, "time", clock)
+    seen = _blocks_seen(monkeypatch, seconds_per_episode=0.01, clock=clock)
+    kwargs = dict(agents=64, episodes=200, seed=1, backend="numpy")
+    res = fastq.train("FrozenLake-4x4", **kwargs)
+    sizes = [stop - start for start, stop in seen]
+    assert seen[0] == (0, 2) and sizes[:5] == [2, 4, 8, 16, 25] and set(sizes[4:-1]) == {25}
+    assert [start for start, _ in seen[1:]] == [stop for _, stop in seen[:-1]] and seen[-1][1] == 200
+    monkeypatch.undo()
+    assert_same(res, fastq.train("FrozenLake-4x4", **kwargs))  # the blocks change no number
+
+
+def test_blocks_shrink_when_episodes_get_slower_and_end_at_checkpoints(monkeypatch):
+    clock = _Clock()
+    monkeypatch.setattr(train_module, "time", clock)
+    monkeypatch.setattr(train_module, "NUMPY_BLOCK_AGENT_STEPS", 4 * 40 * 100)  # a first block of 40
+    seen = _blocks_seen(monkeypatch, seconds_per_episode=0.05, clock=clock)  # 5 episodes per 0.25 s
+    fastq.train("FrozenLake-4x4", agents=4, episodes=60, eval_every=15, backend="numpy")
+    assert seen[:4] == [(0, 15), (15, 20), (20, 25), (25, 30)]  # 40 cut at the checkpoint 15, then 5
+
+
+def test_a_huge_max_steps_no_longer_makes_every_episode_a_call(monkeypatch):
+    # agents * max_steps > BLOCK_AGENT_STEPS: the first block is one episode, and blocks then grow
+    # with the measured speed (fast here: the episodes are short), not one call per episode.
+    seen = _blocks_seen(monkeypatch)
+    env = fastq.make("FrozenLake-4x4", max_steps=2**29)
+    res = fastq.train(env, agents=2, episodes=4000)
+    assert seen[0] == (0, 1) and len(seen) < 40 and res.episodes == 4000
+    assert (res.lengths > 0).all()
+
+
+def test_the_evaluation_kernel_compiles_before_the_timed_run(monkeypatch):
+    # The first greedy_metrics call of a process compiles the evaluation kernel: it must land in
+    # compile_time, not in wall_time (it did).  Simulated: the first call takes 100 s.
+    clock = _Clock()
+    monkeypatch.setattr(train_module, "time", clock)
+    real = train_module.greedy_metrics
+    calls = []
+
+    def metrics(*args, **kwargs):
+        if not calls:
+            clock.now += 100.0
+        calls.append(args[1].shape[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "greedy_metrics", metrics)
+    res = fastq.train("FrozenLake-4x4", agents=3, episodes=10, eval_every=5)
+    assert calls == [1, 3, 3]  # one agent's table first, then the checkpoints
+    assert res.meta["compile_time"] >= 100.0 and res.meta["wall_time"] < 100.0
+    assert res.extra["eval_value"].shape == (3, 2)
 
 
 def test_q_init_and_terminal_rows():
@@ -150,6 +240,7 @@ def test_greedy_policy_is_first_argmax():
 def test_interrupt_keeps_finished_blocks(monkeypatch, interrupt_kernel, when, kept_blocks):
     agents, block = 4, 5
     monkeypatch.setattr(train_module, "BLOCK_AGENT_STEPS", agents * block * 200)  # 8x8: 200 steps
+    monkeypatch.setattr(train_module, "BLOCK_SECONDS", None)
     interrupt_kernel(3, when)
     kwargs = dict(agents=agents, episodes=40, seed=12, epsilon=0.2)
     with pytest.warns(RuntimeWarning, match="interrupted"):
@@ -164,7 +255,8 @@ def test_interrupt_keeps_finished_blocks(monkeypatch, interrupt_kernel, when, ke
 
 def test_interrupt_in_the_middle_of_a_numpy_block_rolls_the_block_back(monkeypatch):
     agents, block = 4, 5
-    monkeypatch.setattr(train_module, "BLOCK_AGENT_STEPS", agents * block * 100)  # 4x4: 100 steps
+    monkeypatch.setattr(train_module, "NUMPY_BLOCK_AGENT_STEPS", agents * block * 100)  # 4x4: 100 steps
+    monkeypatch.setattr(train_module, "BLOCK_SECONDS", None)
     learners = importlib.import_module("fastq.reference.learners")
     real = learners.act
     calls = {"n": 0}

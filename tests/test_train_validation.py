@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import fastq
+from fastq import _request
 from fastq import GridWorld
 
 ENV = GridWorld(["S.G"])
@@ -53,6 +54,11 @@ CASES = [
     ("epsilon-above-1", dict(epsilon=1.1), ValueError, r"^epsilon must be finite and in the range 0.0 <= value <= 1.0, got 1.1"),
     ("q_init-nan", dict(q_init=float("nan")), ValueError, r"^q_init must be finite.*, got nan"),
     ("q_init-inf-entry", dict(agents=2, q_init=[0.0, -np.inf]), ValueError, r"^q_init must be finite.*, got .*inf.* \(entry 1\)"),
+    # bounded so that rounding to float32 and every learner's sums stay finite (they gave inf, NaN)
+    ("q_init-1e39-float32", dict(q_init=1e39, dtype="float32"), ValueError,
+     r"^q_init must be finite and in the range -1e\+18 <= value <= 1e\+18, got 1e\+39"),
+    ("q_init-1e308-expected-sarsa", dict(algo="expected_sarsa", q_init=1e308), ValueError,
+     r"^q_init must be finite and in the range -1e\+18 <= value <= 1e\+18, got 1e\+308"),
     ("epsilon-one-bad-entry", dict(agents=4, epsilon=[0.1, 0.2, 1.5, 0.3]), ValueError,
      r"^epsilon must be finite and in the range 0.0 <= value <= 1.0, got .*1.5.* \(entry 2\)"),
     ("alpha-one-nan-entry", dict(agents=3, alpha=np.array([0.1, np.nan, 0.2])), ValueError,
@@ -105,17 +111,19 @@ def test_invalid_argument_is_refused_on_the_numpy_backend_too(case):
 
 
 def test_memory_estimate_counts_the_outputs():
-    # 10**6 agents x 10**6 episodes x (8 + 4 + 1) bytes + per agent a Q-table of 3 x 4 float64
-    # and 6 float64 (hyperparameters and stream key)
-    expected = (10**6 * (3 * 4 * 8 + 6 * 8) + 10**12 * 13) / 2**30
-    with pytest.raises(ValueError, match=rf"would need about {expected:.1f} GiB"):
+    # 10**6 agents x 10**6 episodes x (8 + 4 + 1) bytes + per agent a Q-table of 3 x 4 float64,
+    # 8 words of the learner's own and AGENT_BYTES of hyperparameters, stream key and seed
+    expected = (10**6 * (3 * 4 * 8 + 8 * 8 + _request.AGENT_BYTES) + 10**12 * 13) / 2**30
+    with pytest.raises(ValueError, match=rf"would need about {expected:.1f} GiB") as info:
         fastq.train(ENV, agents=10**6, episodes=10**6)
+    assert info.value.argument == "episodes"  # the per-episode outputs are most of it
 
 
 def test_huge_agent_count_is_refused_with_an_estimate():
     # 2**50 agents: 8 PiB per parameter array, more than any address space, so nothing is allocated
-    with pytest.raises(ValueError, match=r"would need about [\d.]+ GiB"):
+    with pytest.raises(ValueError, match=r"would need about [\d.]+ GiB") as info:
         fastq.train(ENV, agents=2**50, episodes=1)
+    assert info.value.argument == "agents"
 
 
 def test_bad_entry_message_shows_a_plain_number():
@@ -123,8 +131,8 @@ def test_bad_entry_message_shows_a_plain_number():
         fastq.train(ENV, agents=4, epsilon=[0.1, 0.2, 1.5, 0.3])
 
 
-def test_unbounded_message_says_finite_once():
-    with pytest.raises(ValueError, match=r"^q_init must be finite, got nan$"):
+def test_q_init_message_gives_its_bound():
+    with pytest.raises(ValueError, match=r"^q_init must be finite and in the range -1e\+18 <= value <= 1e\+18, got nan$"):
         fastq.train(ENV, q_init=float("nan"))
 
 

@@ -26,6 +26,10 @@ from ..kernels import rollouts as _kernels
 from ..mdp import TabularMDP
 from ..rng import EPISODES_LIMIT, MAX_STEPS_LIMIT, SEED_LIMIT
 
+#: Memory of one sub-environment of :class:`TabularVectorEnv`: its stream, its state, and the
+#: per-step arrays and spaces it holds (checked before they are allocated).
+ENV_BYTES = 256
+
 
 def _resolve(env, max_episode_steps, options) -> tuple[TabularMDP, GridWorld | None]:
     """The model (and the grid world, if any) of ``env`` with ``options`` and the time limit."""
@@ -252,6 +256,8 @@ class TabularVectorEnv(VectorEnv):
                  autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
                  max_episode_steps: int | None = None, **options):
         self.num_envs = _validate.integer("num_envs", num_envs, low=1)
+        _validate.memory(f"TabularVectorEnv(num_envs={self.num_envs})", self.num_envs * ENV_BYTES,
+                         argument="num_envs", advice="use fewer sub-environments")
         modes = TabularEnv.metadata["render_modes"]
         _check_render_mode(render_mode, modes)
         try:

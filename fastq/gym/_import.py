@@ -141,20 +141,29 @@ def _from_env(env) -> TabularMDP:
     if spec is not None and spec.max_episode_steps is not None:
         max_steps = _validate.integer("max_episode_steps", spec.max_episode_steps, low=1, high=MAX_STEPS_LIMIT)
     names = _ACTION_NAMES.get(type(unwrapped).__name__)
-    return TabularMDP(
-        next_state, prob, reward, terminal, start,
-        goal=goal, max_steps=max_steps, name=label,
-        action_names=names if names is not None and len(names) == A else None,
-    )
+    try:
+        return TabularMDP(
+            next_state, prob, reward, terminal, start,
+            goal=goal, max_steps=max_steps, name=label,
+            action_names=names if names is not None and len(names) == A else None,
+        )
+    except ArgumentError as exc:  # the start distribution, say: about the environment given
+        raise ArgumentError("env", f"{label}: {exc}") from None
 
 
 def _outcomes(P, s: int, a: int, S: int, label: str) -> list[tuple[float, int, float, bool]]:
     """``P[s][a]`` checked and converted to ``(p, next, r, terminated)`` with Python types."""
     try:
-        outs = list(P[s][a])
+        row = P[s][a]
     except (KeyError, IndexError, TypeError):
         raise ArgumentError(
             "env", f"{label}: P[{s}][{a}] is missing; P must list the outcomes of every state and action"
+        ) from None
+    try:
+        outs = list(row)
+    except TypeError:
+        raise ArgumentError(
+            "env", f"{label}: P[{s}][{a}] must be a list of (probability, next_state, reward, terminated), got {row!r}"
         ) from None
     if not outs:
         raise ArgumentError("env", f"{label}: P[{s}][{a}] is empty; every action needs at least one outcome")
@@ -167,7 +176,10 @@ def _outcomes(P, s: int, a: int, S: int, label: str) -> list[tuple[float, int, f
         p, nxt, r, ends = item
         if not isinstance(nxt, numbers.Integral) or not 0 <= nxt < S:
             raise ArgumentError("env", f"{label}: P[{s}][{a}][{j}] has next_state {nxt!r}, outside [0, {S})")
-        p, r = float(p), float(r)
+        try:
+            p, r = float(p), float(r)
+        except (TypeError, ValueError):
+            p = r = math.nan
         if not (math.isfinite(p) and p >= 0) or not math.isfinite(r):
             raise ArgumentError("env", f"{label}: P[{s}][{a}][{j}] needs a probability >= 0 and a finite reward, got {item!r}")
         checked.append((p, int(nxt), r, bool(ends)))

@@ -10,12 +10,16 @@
 - :func:`as_float` reads the 64 bits of an int64 as the float64 they encode: the kernels keep
   each outcome's reward in the same int64 block as its next state and sampling threshold
   (:mod:`fastq._interface`), so one address serves the three.
+- Under ``NUMBA_DISABLE_JIT=1`` numba runs the kernels as Python, where an intrinsic cannot be
+  called: both then have plain Python twins (a prefetch does nothing; the bit cast is numpy's
+  ``view``), so the kernels run, slowly, and give the same numbers.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from llvmlite import ir
-from numba import types
+from numba import config, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -95,3 +99,25 @@ def as_bits(typingctx, value):
         return builder.bitcast(args[0], ir.IntType(64))
 
     return sig, codegen
+
+
+if config.DISABLE_JIT:  # the kernels run as Python: the same operations, without LLVM
+    def prefetch(arr, index):  # noqa: F811 - a hint, nothing to do
+        """Nothing (``NUMBA_DISABLE_JIT``): a prefetch changes no value."""
+
+    def as_float(bits):  # noqa: F811
+        """The float64 whose IEEE-754 bits are the int64 ``bits`` (``NUMBA_DISABLE_JIT``)."""
+        return np.int64(bits).view(np.float64)
+
+    def row4(arr, index):  # noqa: F811
+        """``(max, mask)`` of ``arr[index:index + 4]`` (``NUMBA_DISABLE_JIT``): the same tree of
+        comparisons as the vector's."""
+        v0, v1, v2, v3 = arr[index], arr[index + 1], arr[index + 2], arr[index + 3]
+        low = v0 if v0 > v1 else v1
+        high = v2 if v2 > v3 else v3
+        best = low if low > high else high
+        return best, np.int64(int(v0 == best) | int(v1 == best) << 1 | int(v2 == best) << 2 | int(v3 == best) << 3)
+
+    def as_bits(value):  # noqa: F811
+        """The int64 whose bits are those of the float64 ``value`` (``NUMBA_DISABLE_JIT``)."""
+        return np.float64(value).view(np.int64)

@@ -64,7 +64,7 @@ def learn_agent(variant, model, hyper, key, i, episode_start, episode_stop, stat
     algo, softmax, tie_random, visits = variant[:4]
     trace_kind, first_visit, record_loss = variant.trace, variant.first_visit, variant.loss
     predict = algo in PREDICTION
-    S, A = model.n_states, model.n_actions
+    A = model.n_actions
     table = state.v[i] if predict else state.q[i]          # (S,) or (S, A), updated in place
     counts = state.counts[i] if visits else None
     trace = state.trace[i] if algo in (TD_LAMBDA, SARSA_LAMBDA, Q_LAMBDA) else None
