@@ -41,7 +41,10 @@ def format_summary(result) -> str:
         mean return over the first and last 10% of episodes, success rate over the last 10%,
         with ``eval_every`` the exact value and success probability of the greedy policies at
         the last checkpoint (mean over agents), compile time, wall time and agent-steps per
-        second.
+        second.  A prediction learner (``result.v``) follows a given policy, so in place of
+        the returns and the success rate: the RMS error of V against the policy's exact
+        values before learning and after the last episode (mean over agents).  With
+        ``record_loss``, the mean loss (squared TD error) over the first and last 10%.
 
     Examples
     --------
@@ -73,10 +76,26 @@ def format_summary(result) -> str:
         ("algorithm", str(meta.get("algo"))),
         ("agents x episodes", episodes),
         ("backend", backend),
-        (f"return, first {pct}", format_number(s["return_first"], ".4f")),
-        (f"return, last {pct}", format_number(s["return_last"], ".4f")),
-        (f"success, last {pct}", format_number(100 * s["success_last"], ".2f", " %")),
     ]
+    rms_error = result.extra.get("rms_error")
+    if result.v is not None and rms_error is not None:  # prediction: the error of V, not returns
+        lines += [("rms error, start", format_number(float(np.mean(rms_error[:, 0])), ".4f")),
+                  ("rms error, final", format_number(float(np.mean(rms_error[:, -1])), ".4f")
+                   + f" (after episode {rms_error.shape[1] - 1})")]
+    else:
+        lines += [
+            (f"return, first {pct}", format_number(s["return_first"], ".4f")),
+            (f"return, last {pct}", format_number(s["return_last"], ".4f")),
+            (f"success, last {pct}", format_number(100 * s["success_last"], ".2f", " %")),
+        ]
+    loss = result.extra.get("loss")
+    if loss is not None and loss.shape[1] > 0:
+        n = max(1, int(round(loss.shape[1] * SUMMARY_FRACTION)))
+        with np.errstate(all="ignore"):  # a diverging learner's loss overflows to inf
+            first, last = (float(np.nanmean(part)) if not np.isnan(part).all() else float("nan")
+                           for part in (loss[:, :n], loss[:, -n:]))
+        lines += [(f"loss, first {pct}", format_number(first, ".4g")),
+                  (f"loss, last {pct}", format_number(last, ".4g"))]
     checkpoints = result.extra.get("eval_episodes")
     if checkpoints is not None and len(checkpoints):
         last = int(checkpoints[-1])
