@@ -47,6 +47,8 @@ import os
 import sys
 import warnings
 
+import numpy as np
+
 from . import _deprecation, _validate, config, report
 from ._format import format_rate as _rate, format_slip, row, table
 from ._terminal import has_tqdm, isatty
@@ -464,7 +466,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     finally:
         if client is not None:
             client.close()
-    print(report.format_sweep_summary(sw, metric, last=last))
+    with np.errstate(invalid="ignore", over="ignore"):  # a diverging learner's inf and nan, shown as they are
+        print(report.format_sweep_summary(sw, metric, last=last))
     status = 0
     if args.plot is not None and sw.done.any():
         from .plot import learning_curves

@@ -159,13 +159,17 @@ def format_solution(env, solution) -> str:
     return "\n".join(lines)
 
 
+#: Numbers of a sweep summary this large or larger are printed in scientific notation (``1.74e+39``).
+HUGE = 1e6
+
+
 def format_sweep_summary(sw, metric: str = "return", last: int | None = None) -> str:
     """The text summary of a sweep, as ``fastq sweep`` prints it.
 
     Parameters
     ----------
     sw : SweepResult
-    metric : {"return", "length", "success"}
+    metric : {"return", "length", "success", "loss", "rms_error"}
     last : int, optional
         Window in episodes (default: the last 10 %).
 
@@ -174,7 +178,8 @@ def format_sweep_summary(sw, metric: str = "return", last: int | None = None) ->
     str
         A header (environment, size, timing), a table with one row per cell (its axis values,
         finished seeds, mean, IQM and bootstrap 95 % CI of the mean over seeds), and the best
-        cell.
+        cell.  The numbers have about four significant digits for the typical cell; those of
+        :data:`HUGE` or more (a diverging learner's) are in scientific notation.
 
     Examples
     --------
@@ -215,18 +220,24 @@ def format_sweep_summary(sw, metric: str = "return", last: int | None = None) ->
              f"{metric} over the last {window} episodes: mean and IQM over seeds, bootstrap 95% CI of the mean "
              f"({BOOTSTRAP_RESAMPLES} resamples)", ""]
     header = ["cell", *sw.axes, "seeds", "mean", "IQM", "95% CI"]
-    spec = fixed_spec([row[k] for row in rows for k in ("mean", "iqm", "ci_low", "ci_high")])
+    # The digits suit the typical cell (the median size): a diverging learner's cells, whose
+    # errors reach 1e+30 and beyond, must not turn every other cell into "0".
+    sizes = [abs(row[k]) for row in rows for k in ("mean", "iqm", "ci_low", "ci_high") if np.isfinite(row[k])]
+    spec = fixed_spec([float(np.median(sizes))] if sizes else [])
+
+    def number(value: float) -> str:
+        return f"{value:.3g}" if np.isfinite(value) and abs(value) >= HUGE else format_number(value, spec)
+
     table = []
     for row in rows:
         values = [format_value(row[a]) for a in sw.axes]
-        ci = f"[{format_number(row['ci_low'], spec)}, {format_number(row['ci_high'], spec)}]"
-        table.append([str(row["cell"]), *values, str(row["seeds"]), format_number(row["mean"], spec),
-                      format_number(row["iqm"], spec), ci])
+        ci = f"[{number(row['ci_low'])}, {number(row['ci_high'])}]"
+        table.append([str(row["cell"]), *values, str(row["seeds"]), number(row["mean"]), number(row["iqm"]), ci])
     lines += format_table_rows(table, header)
     if sw.done.any() and sw.n_cells > 1:
         best = sw.best(metric, window)
         label = ", ".join(f"{a}={format_value(best[a])}" for a in sw.axes)
-        lines += ["", f"best: cell {best['cell']} ({label}), mean {metric} {format_number(best['mean'], spec)}"]
+        lines += ["", f"best: cell {best['cell']} ({label}), mean {metric} {number(best['mean'])}"]
     if not sw.complete:
         lines += ["", f"finished: {int(sw.done.sum())} of {sw.done.size} (cell, seed) pairs"]
     return "\n".join(lines)

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -543,6 +544,40 @@ def test_sweep_prediction_config_errors_name_the_key_and_the_line(tmp_path, caps
     assert out == ""
     assert_one_error_line(err)
     assert re.search(message, err), err
+
+
+def test_sweep_summary_of_a_diverging_learner_stays_readable(tmp_path, capsys):
+    # TD(lambda) with accumulating traces diverges at lambda 0.99 and alpha 0.3 (Figure 12.6): its
+    # errors reach 1e+17 and more; the table keeps four significant digits for the stable cells, prints the
+    # huge numbers in scientific notation, and the command warns about nothing.
+    text = textwrap.dedent("""\
+        env = "RandomWalk-19"
+        algo = "td_lambda"
+        episodes = 10
+        seeds = 4
+        last = 10
+        metric = "rms_error"
+        [grid]
+        lam = [0.0, 0.99]
+        alpha = [0.1, 0.3]
+        [params]
+        gamma = 1.0
+        policy = "uniform"
+        record_loss = true
+        """)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cli.main(["sweep", write_config(tmp_path, text)]) == 0
+    out = capsys.readouterr().out
+    rows = {int(line.split()[0]): line.split() for line in out.splitlines() if line[:1].isdigit()}
+    sw = fastq.sweep("RandomWalk-19", "td_lambda", grid={"lam": [0.0, 0.99], "alpha": [0.1, 0.3]}, seeds=4,
+                     episodes=10, gamma=1.0, policy="uniform", record_loss=True, progress=False)
+    with np.errstate(all="ignore"):
+        summary = sw.summary("rms_error", last=10)
+    assert rows[0][4] == f"{summary[0]['mean']:.4f}"  # lam 0, alpha 0.1: about 0.5
+    assert 1e6 < summary[3]["mean"] < np.inf  # lam 0.99, alpha 0.3
+    assert rows[3][4] == f"{summary[3]['mean']:.3g}" and "e+" in rows[3][4]
+    assert max(len(line) for line in out.splitlines()) < 130
 
 
 def test_interrupted_sweep_exits_130_and_keeps_the_chunks(tmp_path, monkeypatch, capsys):
