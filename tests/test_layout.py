@@ -15,6 +15,8 @@ ELSEWHERE = {
 MOST_LINES = 520
 LONGER = {
     "solve.py": "the exact solvers: value iteration, policy evaluation and the greedy metrics built on it",
+    "cli.py": "the command: its parser, its six subcommands and the exit rules that keep every failure "
+              "(a bad argument, a full disk, an unexpected error) to one line",
 }
 
 
