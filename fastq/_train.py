@@ -402,7 +402,8 @@ def _steps_options(learner, mdp, agents, *, trace, first_visit, n, lam, policy, 
         steps_n = _validate.per_agent_int("n", n, agents, low=1, high=MAX_N)
     buffer = 0
     if name in ("n_step_td", "n_step_sarsa"):
-        buffer = int(min(steps_n.max(), mdp.max_steps))
+        # A ring of n steps, rounded up to a power of two: the kernels wrap it with a mask.
+        buffer = 1 << (int(min(steps_n.max(), mdp.max_steps)) - 1).bit_length()
     elif name in ("mc_prediction", "mc_control"):
         buffer = mdp.max_steps
     kind = algos.TRACE_KINDS.index(trace)
@@ -568,7 +569,7 @@ def warmup() -> None:
     """
     for algo in ALGORITHMS:
         train("FrozenLake-8x8", algo, agents=1, episodes=1, backend="numba",
-              **algos.default_arguments(algo, "FrozenLake-8x8"))
+              **algos.default_arguments(algo))
 
 
 __all__ = ["train", "warmup"]

@@ -44,30 +44,30 @@ ONE_STEP_ALGORITHMS = ALGORITHMS[: DYNA_Q + 1]
 DEFAULT_N, DEFAULT_LAM = 4, 0.9
 
 
-def default_arguments(algo: str, env) -> dict:
-    """The arguments ``algo`` needs beyond the common ones, for a default run on ``env``: the
-    equiprobable policy for prediction, ``n`` for the n-step learners, ``lam`` for the traces.
+def default_arguments(algo: str) -> dict:
+    """The arguments ``algo`` needs beyond the common ones, for a default run (fastq bench,
+    warmup, the command line): the equiprobable policy for prediction, ``n`` for the n-step
+    learners, ``lam`` for the traces.
 
     Examples
     --------
-    >>> import fastq
     >>> from fastq.algos import default_arguments
-    >>> sorted(default_arguments("td_lambda", "RandomWalk-5"))
-    ['lam', 'policy']
-    >>> default_arguments("q_learning", "FrozenLake-8x8")
+    >>> default_arguments("td_lambda")
+    {'policy': 'uniform', 'lam': 0.9}
+    >>> default_arguments("q_learning")
     {}
     """
     _validate.choice("algo", algo, ALGORITHMS)
     out = {}
     if algo in PREDICTION_ALGORITHMS:
-        from .envs import as_mdp
-
-        out["policy"] = as_mdp(env).uniform_policy()
+        out["policy"] = "uniform"
     if algo in ("n_step_td", "n_step_sarsa"):
         out["n"] = DEFAULT_N
     if LEARNERS[algo].traces:
         out["lam"] = DEFAULT_LAM
     return out
+
+
 #: Backends: compiled kernels or the numpy reference.
 BACKENDS = ("numba", "numpy")
 #: Exploration rules of the behaviour policy.

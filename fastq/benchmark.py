@@ -280,7 +280,7 @@ def measure(env, algo: str = "q_learning", *, agents: int, episodes: int, backen
     """
     rounds = _validate.integer("rounds", rounds, low=1)
     kwargs = dict(agents=agents, episodes=episodes, backend=backend, threads=threads, **SETTINGS,
-                  **default_arguments(algo, env))
+                  **default_arguments(algo))
     if planning_steps is not None:
         kwargs["planning_steps"] = planning_steps
     compile_time = 0.0

@@ -87,11 +87,12 @@ from numba import njit
 
 from .. import _config
 from .._config import KERNEL
-from .._interface import (DOUBLE_Q, DYNA_Q, EXPECTED_SARSA, MC_CONTROL, N_STEP_SARSA, PREDICTION, Q_LAMBDA, SARSA,
-                          SARSA_LAMBDA, TD, TRACES, Variant)
+from .._interface import (DOUBLE_Q, DUTCH, DYNA_Q, EXPECTED_SARSA, MC_CONTROL, MC_PREDICTION, N_STEP_SARSA, PREDICTION,
+                          Q_LAMBDA, REPLACING, SARSA, SARSA_LAMBDA, TD, TRACES, Variant)
 from ..rng import SLOT_LEARNER, SLOT_NOISE, SLOT_PLANNING, SLOT_POLICY, SLOT_RESET, SLOT_TRANSITION
 from ._llvm import prefetch
-from .multistep import cut_traces, learn_step, rms_error, sample_policy, update
+from .multistep import (cut_traces, dutch_step, flush, n_step_return, record, ring_mask, rms_error, sample_policy,
+                        trace_step, update)
 from .policy import (epsilon_greedy, epsilon_greedy_table, expected_value, gaussian, greedy, greedy_table, outcome,
                      q_max, sample_start, softmax_action)
 from .rng import COUNTER_STEP, bounded, counter, draw, explore_threshold, mix64, slot_offset, uniform
@@ -271,27 +272,69 @@ def _build(variant: Variant, fingerprint: str):
 
     @njit(inline="always", **KERNEL)
     def multi_step(lane, c, s, a, r, s2, ends, cut, position, stamp, row, row2, q, v, counts, trace, model, state, A,
-                   capacity, loss):
-        """The step of the learners with more than one step (:func:`fastq.kernels.multistep.learn_step`)
-        and the actions chosen around it; ``(loss, updates, old_value, next action)``."""
+                   ring, loss):
+        """The step of the learners with more than one step and the actions chosen around it;
+        ``(loss, updates, old_value, next action)``.  The per-step part (the target, a buffered
+        step's n-step update) is written here, where the variant's constants prune it; the loops
+        (traces, the end of an episode) are calls into :mod:`fastq.kernels.multistep`."""
         a_, softmax_, visits_ = A + 0, SOFTMAX != 0, VISITS != 0
+        i, base, gamma = lane.agent, lane.table, lane.gamma
+        updates, old_value = lane.updates, lane.old_value
         a2 = 0
         if ALGO in (SARSA_LAMBDA, N_STEP_SARSA):  # chosen before the update
             a2 = choose(q, row2, s2, mix64(c + _NEXT_POLICY), lane, model, A)
-        cut_value = 0.0
-        if ALGO == MC_CONTROL and cut and not ends:
-            cut_value = expected_value(q, row2, s2, lane.epsilon, lane.temperature, a_, softmax_, model.n_allowed)
-        values = v if PREDICT else q
-        loss, updates, old_value = learn_step(
-            ALGO + 0, TRACE + 0, FIRST_VISIT != 0, values, counts, trace, state.active, state.n_active, state.first,
-            state.steps, lane.agent, lane.table, s, a, r, s2, a2, ends, cut, position, capacity, a_, lane.gamma,
-            lane.alpha, lane.power, visits_, lane.decay, lane.n, stamp, lane.old_value, cut_value, loss, lane.updates)
+        if PREDICT:
+            values, here, next_value = v, s, v[_u(base + s2)]
+        elif ALGO == Q_LAMBDA:
+            values, here, next_value = q, s * A + a, q_max(q, row2, a_)
+        elif ALGO in (SARSA_LAMBDA, N_STEP_SARSA):
+            values, here, next_value = q, s * A + a, q[_u(row2 + a2)]
+        else:  # Monte Carlo control: no bootstrap but a truncated episode's
+            values, here, next_value = q, s * A + a, 0.0
+        if TRACED:
+            value = 0.0 if ends and PREDICT else next_value
+            bootstrap = r + gamma * value
+            target = r if ends else bootstrap
+            current = values[_u(base + here)]
+            delta = target - current
+            if TRACE == DUTCH:
+                dutch_step(values, trace, state.active, state.n_active, state.first, i, base, here, stamp, lane.alpha,
+                           delta, current, old_value, lane.decay)
+                old_value = value
+            else:
+                trace_step(values, trace, state.active, state.n_active, state.first, i, base, here, stamp,
+                           lane.alpha * delta, lane.decay, TRACE == REPLACING)
+            loss += delta * delta
+            updates += 1
+        else:  # buffered: the n-step and Monte Carlo learners
+            steps = state.steps
+            record(steps, i, position & ring, s, a, r)
+            if ALGO not in (MC_PREDICTION, MC_CONTROL):
+                tau = position - lane.n + 1
+                if not cut and tau >= 0:
+                    entry = steps[_u(i), _u(tau & ring), 0]
+                    if not PREDICT:
+                        entry = entry * A + steps[_u(i), _u(tau & ring), 1]
+                    target = n_step_return(steps, i, tau, position, ring, gamma, next_value)
+                    loss += update(values, counts, base + entry, target, lane.alpha, lane.power, visits_)
+                    updates += 1
+            if cut:  # the updates of the episode's last steps (Monte Carlo: of all of them)
+                bootstrap = 0.0
+                if not ends:  # truncated: the value of the state the episode was cut in
+                    bootstrap = next_value
+                    if ALGO == MC_CONTROL:
+                        bootstrap = expected_value(q, row2, s2, lane.epsilon, lane.temperature, a_, softmax_,
+                                                   model.n_allowed)
+                lo = 0 if ALGO in (MC_PREDICTION, MC_CONTROL) else max(0, position + 1 - lane.n)
+                loss, updates = flush(values, counts, state.first, steps, i, lo, position + 1, ring, base, a_,
+                                      not PREDICT, gamma, ends, bootstrap, lane.alpha, lane.power, visits_,
+                                      FIRST_VISIT != 0, stamp, loss, updates)
         if ALGO == Q_LAMBDA and not cut:
             # The next action, from the updated values with the next step's draw (as Q-learning
             # chooses it); an exploratory one cuts the traces.
             a2 = choose(q, row2, s2, mix64(c + _NEXT_POLICY), lane, model, A)
             if q[_u(row2 + a2)] != q_max(q, row2, a_):
-                cut_traces(trace, state.active, state.n_active, lane.agent, lane.table, False)
+                cut_traces(trace, state.active, state.n_active, i, base, False)
         return loss, updates, old_value, a2
 
     @njit(inline="always", **KERNEL)
@@ -301,7 +344,7 @@ def _build(variant: Variant, fingerprint: str):
         and start the lane's next episode, or its next agent (``nxt``), or retire the lane.
         ``tables``: the flat views of the learner's tables; ``sizes``: S, A, K and their kin."""
         q, q_ab, v, counts, model_next, model_reward, trace, policy_threshold = tables
-        S, actions, outcomes_, block, rows, capacity = sizes
+        S, actions, outcomes_, block, rows, ring = sizes
         if ACTIONS:  # the sizes as constants where the variant fixes them
             A = ACTIONS
         else:
@@ -357,7 +400,7 @@ def _build(variant: Variant, fingerprint: str):
             loss += update(v, counts, lane.table + s, target, lane.alpha, lane.power, visits_)
         else:  # the learners with more than one step (fastq.kernels.multistep)
             loss, updates, old_value, a2 = multi_step(lane, c, s, a, r, s2, ends, cut, position, stamp, row, row2, q,
-                                                      v, counts, trace, model, state, A, capacity, loss)
+                                                      v, counts, trace, model, state, A, ring, loss)
         lane = Lane(i, lane.table, lane.policy, lane.episode, t, s2, c + COUNTER_STEP, lane.total + r, lane.alpha,
                     g, lane.threshold, lane.epsilon, lane.temperature, lane.power, lane.decay, lane.n, a2,
                     old_value, loss, updates, True)
@@ -408,7 +451,7 @@ def _build(variant: Variant, fingerprint: str):
         rows = S if PREDICT else S * A  # the size of an agent's table
         a_ = A + 0  # plain values for the helpers: compiled once for every variant (see advance)
         tables = (q, q_ab, v, counts, model_next, model_reward, trace, policy_threshold)
-        sizes = (S, A, K, block, rows, state.steps.shape[1])
+        sizes = (S, A, K, block, rows, ring_mask(state.steps.shape[1]))
 
         # Every lane steps in turn; a lane whose agent is done takes the next agent of the
         # range, and retires when none is left.  Lanes beyond the range's agents never start.

@@ -3,7 +3,9 @@ Monte Carlo returns over an episode's buffer, eligibility traces over a list of 
 a fixed policy's actions, and the RMS error of a value table.
 
 Returns.  An episode's steps are kept in a buffer of ``(state, action, reward)``, position ``j``
-holding ``(S_j, A_j, R_{j+1})`` (a ring of ``capacity`` steps, position ``j % capacity``).  The
+holding ``(S_j, A_j, R_{j+1})`` (a ring of ``capacity`` steps, position ``j % capacity``, computed
+as ``j & ring`` with ``ring = ring_mask(capacity)``: an n-step learner's capacity is a power of
+two, a Monte Carlo buffer holds a whole episode and never wraps -- no division on a step).  The
 n-step return of step ``tau`` with horizon ``h = min(tau + n, T)`` is folded from its end::
 
     G = R_h                               if the episode terminated at h = T
@@ -34,11 +36,20 @@ import numpy as np
 from numba import njit
 
 from .._config import KERNEL
-from .._interface import DUTCH, MC_CONTROL, MC_PREDICTION, N_STEP_SARSA, PREDICTION, Q_LAMBDA, REPLACING, SARSA_LAMBDA, TD_LAMBDA, TRACES
 from ._llvm import as_bits, as_float
 
 _u = np.uint64
 _S11 = np.uint64(11)
+
+
+@njit(**KERNEL)
+def ring_mask(capacity):
+    """``2**k - 1`` for the least ``2**k >= capacity``: ``j & ring_mask(capacity)`` is
+    ``j % capacity`` when the capacity is a power of two, and ``j`` for every ``j < capacity``."""
+    mask = 0
+    while mask + 1 < capacity:
+        mask = 2 * mask + 1
+    return mask
 
 
 @njit(**KERNEL)
@@ -62,12 +73,12 @@ def record(steps, i, position, s, a, r):
 
 
 @njit(**KERNEL)
-def n_step_return(steps, i, tau, last, capacity, gamma, bootstrap):
+def n_step_return(steps, i, tau, last, ring, gamma, bootstrap):
     """The return of step ``tau`` over the rewards of steps ``tau .. last`` and the value
     ``bootstrap`` of the state after ``last`` (see the module docstring)."""
-    g = as_float(steps[_u(i), _u(last % capacity), 2]) + gamma * bootstrap
+    g = as_float(steps[_u(i), _u(last & ring), 2]) + gamma * bootstrap
     for j in range(last - 1, tau - 1, -1):
-        g = as_float(steps[_u(i), _u(j % capacity), 2]) + gamma * g
+        g = as_float(steps[_u(i), _u(j & ring), 2]) + gamma * g
     return g
 
 
@@ -91,7 +102,7 @@ def update(table, counts, index, target, alpha, power, visits):
 
 
 @njit(**KERNEL)
-def flush(table, counts, first, steps, i, lo, T, capacity, base, A, with_action, gamma, terminated, bootstrap,
+def flush(table, counts, first, steps, i, lo, T, ring, base, A, with_action, gamma, terminated, bootstrap,
           alpha, power, visits, first_visit, stamp, loss, updates):
     """The updates of steps ``lo .. T - 1`` at the end of an episode of ``T`` steps (terminated,
     or truncated with ``bootstrap`` the value of the state it was cut in): the returns backwards,
@@ -99,18 +110,18 @@ def flush(table, counts, first, steps, i, lo, T, capacity, base, A, with_action,
     ``loss`` and ``updates`` with each update's squared error and count added."""
     g = bootstrap
     for j in range(T - 1, lo - 1, -1):
-        r = as_float(steps[_u(i), _u(j % capacity), 2])
+        r = as_float(steps[_u(i), _u(j & ring), 2])
         g = r if terminated and j == T - 1 else r + gamma * g
-        steps[_u(i), _u(j % capacity), 2] = as_bits(g)
+        steps[_u(i), _u(j & ring), 2] = as_bits(g)
     for j in range(lo, T):
-        local = steps[_u(i), _u(j % capacity), 0]
+        local = steps[_u(i), _u(j & ring), 0]
         if with_action:
-            local = local * A + steps[_u(i), _u(j % capacity), 1]
+            local = local * A + steps[_u(i), _u(j & ring), 1]
         if first_visit:
             if first[_u(i), _u(local)] == stamp:
                 continue
             first[_u(i), _u(local)] = stamp
-        loss += update(table, counts, base + local, as_float(steps[_u(i), _u(j % capacity), 2]), alpha, power, visits)
+        loss += update(table, counts, base + local, as_float(steps[_u(i), _u(j & ring), 2]), alpha, power, visits)
         updates += 1
     return loss, updates
 
@@ -185,65 +196,3 @@ def rms_error(v, base, true_values, row, terminal):
             total += d * d
             count += 1
     return math.sqrt(total / count)
-
-
-@njit(**KERNEL)
-def learn_step(algo, trace_kind, first_visit, table, counts, trace, active, n_active, first, steps, i, base, s, a,
-               r, s2, a2, ends, cut, position, capacity, A, gamma, alpha, power, visits, decay, n, stamp, old_value,
-               cut_value, loss, updates):
-    """One step of a learner of this module (``algo``, a code of :mod:`fastq._interface`) for
-    agent ``i``, whose table (V, or Q with ``A`` actions) starts at ``table[base]``: after the
-    transition ``(s, a, r, s2)`` (``ends``: terminated; ``cut``: the episode ends here, terminated
-    or truncated; ``a2``: the next action of the learners that choose it before the update;
-    ``cut_value``: Monte Carlo control's value of the state a truncated episode was cut in).
-    Returns ``(loss, updates, old_value)``, the running sum of squared TD errors and its count and
-    true online TD(lambda)'s previous value.
-
-    A call, compiled once for every variant that uses it: the learners with more than one step
-    spend their time in its loops, not in the call.
-    """
-    with_action = algo not in PREDICTION
-    if with_action:
-        here = s * A + a
-        next_value = table[_u(base + s2 * A + a2)] if algo in (SARSA_LAMBDA, N_STEP_SARSA) else 0.0
-        if algo == Q_LAMBDA:
-            best = table[_u(base + s2 * A)]
-            for b in range(1, A):
-                w = table[_u(base + s2 * A + b)]
-                best = w if w > best else best
-            next_value = best
-    else:
-        here = s
-        next_value = table[_u(base + s2)]
-    if algo in TRACES:
-        value = 0.0 if ends and algo == TD_LAMBDA else next_value
-        bootstrap = r + gamma * value
-        target = r if ends else bootstrap
-        current = table[_u(base + here)]
-        delta = target - current
-        if trace_kind == DUTCH:
-            dutch_step(table, trace, active, n_active, first, i, base, here, stamp, alpha, delta, current,
-                       old_value, decay)
-            old_value = value
-        else:
-            trace_step(table, trace, active, n_active, first, i, base, here, stamp, alpha * delta, decay,
-                       trace_kind == REPLACING)
-        return loss + delta * delta, updates + 1, old_value
-    # Buffered: n-step and Monte Carlo learners.
-    record(steps, i, position % capacity, s, a, r)
-    tau = position - n + 1
-    if algo not in (MC_PREDICTION, MC_CONTROL) and not cut and tau >= 0:
-        entry = steps[_u(i), _u(tau % capacity), 0]
-        if with_action:
-            entry = entry * A + steps[_u(i), _u(tau % capacity), 1]
-        target = n_step_return(steps, i, tau, position, capacity, gamma, next_value)
-        loss += update(table, counts, base + entry, target, alpha, power, visits)
-        updates += 1
-    if cut:  # the updates of the episode's last steps (Monte Carlo: of all of them)
-        bootstrap = 0.0
-        if not ends:  # truncated: the value of the state the episode was cut in
-            bootstrap = cut_value if algo == MC_CONTROL else next_value
-        lo = 0 if algo in (MC_PREDICTION, MC_CONTROL) else max(0, position + 1 - n)
-        loss, updates = flush(table, counts, first, steps, i, lo, position + 1, capacity, base, A, with_action, gamma,
-                              ends, bootstrap, alpha, power, visits, first_visit, stamp, loss, updates)
-    return loss, updates, old_value

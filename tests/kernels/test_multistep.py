@@ -234,3 +234,15 @@ def test_bad_arguments_name_themselves(algo, kwargs, argument, message):
     with pytest.raises((ValueError, TypeError), match=message) as info:
         fastq.train(env, algo, agents=2, episodes=2, **kwargs)
     assert info.value.argument == argument
+
+
+def test_the_ring_mask_wraps_as_the_modulo_of_a_power_of_two_and_leaves_shorter_positions_alone():
+    from fastq.kernels.multistep import ring_mask
+
+    for capacity in (1, 2, 3, 4, 5, 8, 100, 1024, 10_000):
+        mask = ring_mask(capacity)
+        assert mask + 1 >= capacity and (mask + 1) & mask == 0 and (mask + 1) // 2 < max(capacity, 1)
+        positions = np.arange(3 * capacity)
+        if capacity & (capacity - 1) == 0:
+            assert np.array_equal(positions & mask, positions % capacity)
+        assert np.array_equal(positions[:capacity] & mask, positions[:capacity])
