@@ -546,6 +546,7 @@ def test_sweep_prediction_config_errors_name_the_key_and_the_line(tmp_path, caps
     assert re.search(message, err), err
 
 
+@pytest.mark.slow  # compiles TD(lambda) (shared with tests/kernels/test_multistep.py in the full suite)
 def test_sweep_summary_of_a_diverging_learner_stays_readable(tmp_path, capsys):
     # TD(lambda) with accumulating traces diverges at lambda 0.99 and alpha 0.3 (Figure 12.6): its
     # errors reach 1e+17 and more; the table keeps four significant digits for the stable cells, prints the
