@@ -3,18 +3,25 @@ environments.
 
 ::
 
-    fastq train [ENV] [--agents N] [--episodes E] [--alpha A] [--gamma G] [--epsilon EPS]
-                [--q-init Q] [--seed S] [--backend {numba,numpy}] [--threads T]
-                [--tie-break {random,first}] [--save FILE.npz] [--plot FILE.png]
+    fastq train [ENV] [--algo ALGO] [--agents N] [--episodes E] [--alpha A] [--gamma G]
+                [--epsilon EPS] [--q-init Q] [--seed S] [--backend {numba,numpy}] [--threads T]
+                [--tie-break {random,first}] [--n N] [--lam L] [--trace KIND]
+                [--first-visit | --no-first-visit] [--policy {uniform,FILE.npy}] [--v-init V]
+                [--loss] [--save FILE.npz] [--plot FILE.png]
     fastq sweep CONFIG.toml [--out DIR] [--workers N | --scheduler ADDRESS] [--plot FILE.png]
-                [--last N] [--metric {return,length,success}]
+                [--last N] [--metric {return,length,success,loss,rms_error}]
     fastq envs
     fastq show ENV [--solve] [--gamma G]
     fastq solve ENV [--gamma G] [--tol TOL] [--plot FILE.png]
     fastq bench [--quick | --full] [--threads T] [--algo ALGO] [--group GROUP] [--json FILE.json]
 
 A bare ``fastq train`` trains 4096 Q-learning agents on FrozenLake-8x8 for 2000 episodes each
-and prints a short summary (:func:`fastq.report.format_summary`).  ``fastq sweep`` runs the sweep a
+and prints a short summary (:func:`fastq.report.format_summary`).  The prediction learners
+(``td``, ``n_step_td``, ``td_lambda``, ``mc_prediction``) evaluate ``--policy``, the
+equiprobable ``uniform`` one unless a ``.npy`` file is named, and their summary reports the RMS
+error of V instead of returns; ``--loss`` adds the mean squared TD error of the first and last
+10% of the episodes.  ``fastq train RandomWalk-19 --algo n_step_td --n 4 --alpha 0.4 --gamma 1
+--episodes 10 --agents 100`` is one point of Sutton and Barto's Figure 7.2.  ``fastq sweep`` runs the sweep a
 TOML file describes (:mod:`fastq.config`; ``examples/`` has some) and prints the summary of
 every cell (:func:`fastq.report.format_sweep_summary`).  ``fastq bench`` measures agent-steps per second on
 this machine (:mod:`fastq.benchmark`) and prints the machine and a table with ratios from the
@@ -43,16 +50,19 @@ import os
 import sys
 import warnings
 
+import numpy as np
+
 from . import _deprecation, _validate, config, report
 from ._store import atomic_write
 from ._format import format_rate as _rate, format_slip, row, table
 from ._terminal import has_tqdm, isatty
 from ._validate import TABLE_DTYPES
 from ._version import __version__
-from .algos import ALGORITHMS, BACKENDS, EXPLORATIONS, TIE_BREAKS
+from .algos import ALGORITHMS, BACKENDS, EXPLORATIONS, PREDICTION_ALGORITHMS, TIE_BREAKS, TRACE_KINDS
 from .benchmark import GROUPS
 from .envs import list_envs, make
 from .grid import CELL_NAMES, GridWorld
+from .results import METRICS
 from .solve import value_iteration
 from ._sweep import WorkersStopped, sweep
 from ._train import train
@@ -118,6 +128,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Dyna-Q planning updates per real step (dyna_q only; default 5)")
     p.add_argument("--eval-every", type=int, default=None, metavar="K",
                    help="evaluate every agent's greedy policy exactly every K episodes")
+    p.add_argument("--n", type=int, default=None, metavar="N",
+                   help="steps of the n-step returns (n_step_td and n_step_sarsa, which need it)")
+    p.add_argument("--lam", type=float, default=None, metavar="L",
+                   help="trace decay lambda, 0 <= L <= 1 (td_lambda, sarsa_lambda, q_lambda, which need it)")
+    p.add_argument("--trace", default=None, choices=TRACE_KINDS,
+                   help="eligibility traces of the lambda learners (default accumulating; dutch: "
+                        "true online TD(lambda), td_lambda only)")
+    p.add_argument("--first-visit", action=argparse.BooleanOptionalAction, default=None,
+                   help="Monte Carlo updates first visits only, or every visit (default: every "
+                        "visit for mc_prediction, first for mc_control)")
+    p.add_argument("--policy", default=None, metavar="{uniform,FILE.npy}",
+                   help="the policy the prediction learners evaluate: uniform (equiprobable over "
+                        "the allowed actions; their default) or a .npy file of (S,) actions or "
+                        "(S, A) probabilities")
+    p.add_argument("--v-init", type=float, default=None, metavar="V",
+                   help="initial value of every non-terminal V(s) of the prediction learners (default 0)")
+    p.add_argument("--loss", action="store_true",
+                   help="record the mean squared TD error of each episode's updates and print "
+                        "its mean over the first and last 10%% of the episodes")
     p.add_argument("--save", default=None, metavar="FILE.npz",
                    help="write the result (fastq.Result.save) to this file")
     p.add_argument("--plot", default=None, metavar="FILE.png",
@@ -142,8 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="save the learning curves of every cell to this image")
     p.add_argument("--last", type=int, default=None, metavar="N",
                    help="summary window in episodes (default: the file's last, else the last 10%%)")
-    p.add_argument("--metric", default="return", choices=("return", "length", "success"),
-                   help="what the summary averages")
+    p.add_argument("--metric", default=None, choices=tuple(METRICS),
+                   help="what the summary averages (default: the file's metric, else return)")
     p.set_defaults(run=_cmd_sweep)
 
     p = commands.add_parser("envs", help="list the built-in environments",
@@ -279,7 +308,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
         tie_break=args.tie_break, seed=args.seed, backend=args.backend, threads=args.threads,
         exploration=args.exploration, temperature=args.temperature,
         planning_steps=args.planning_steps, eval_every=args.eval_every, dtype=args.dtype,
+        record_loss=args.loss,
     )
+    # The multi-step and prediction options reach train() only when given (train refuses them
+    # for the learners they do not apply to, naming the argument).
+    given = dict(n=args.n, lam=args.lam, trace=args.trace, first_visit=args.first_visit, v_init=args.v_init,
+                 policy=_policy(args.policy, args.algo))
+    options.update({name: value for name, value in given.items() if value is not None})
     progress = isatty(sys.stderr) and has_tqdm()
     result = _quiet_train(env, args.algo, agents=args.agents, episodes=args.episodes,
                           progress=progress, **options)
@@ -298,7 +333,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.plot is not None and result.episodes > 0:
         from .plot import learning_curves
 
-        fig = learning_curves(result, window=_plot_window(result.episodes), ylim="tail",
+        metric = "rms_error" if result.v is not None else "return"
+        fig = learning_curves(result, window=_plot_window(result.episodes), ylim="tail", metric=metric,
                               title=f"{result.meta['env']}, {result.meta['algo']}, {result.agents} agents")
         status = max(status, _save_figure(fig, args.plot))
     if result.meta["interrupted"]:
@@ -434,6 +470,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.out is not None:
         kwargs["out"] = args.out
     last = args.last if args.last is not None else options.get("last")
+    metric = args.metric if args.metric is not None else options.get("metric", "return")
     episodes = kwargs["episodes"]
     if last is not None and isinstance(episodes, int) and episodes >= 1:  # else sweep() says why
         try:
@@ -472,13 +509,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     finally:
         if client is not None:
             client.close()
-    print(report.format_sweep_summary(sw, args.metric, last=last))
+    with np.errstate(invalid="ignore", over="ignore"):  # a diverging learner's inf and nan, shown as they are
+        print(report.format_sweep_summary(sw, metric, last=last))
     status = 0
     if args.plot is not None and sw.done.any():
         from .plot import learning_curves
 
         fig = learning_curves(sw, window=_plot_window(sw.episodes), title=sw.manifest["env_label"],
-                              ylim="tail", metric=args.metric)
+                              ylim="tail", metric=metric)
         status = _save_figure(fig, args.plot)
     if sw.meta["interrupted"]:
         where = f"; finished chunks are kept in {kwargs['out']!r}, run again to resume" if kwargs.get("out") else ""
@@ -486,6 +524,19 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_INTERRUPTED
     return status
+
+
+def _policy(value: str | None, algo: str):
+    """``--policy``: None (the prediction learners' default, ``"uniform"``), ``"uniform"``, or
+    the array in a ``.npy`` file (:func:`fastq.config.read_policy`)."""
+    if value is None:
+        return "uniform" if algo in PREDICTION_ALGORITHMS else None
+    if value == "uniform":
+        return value
+    try:
+        return config.read_policy(value)
+    except config.ConfigError as exc:
+        raise _UsageError(f"--policy: {exc}") from None
 
 
 def _connect(address: str):

@@ -7,6 +7,7 @@
     episodes = 500
     seeds = 200                          # a count (with seed = root), or a list of root seeds
     last = 100                           # the summary window
+    metric = "return"                    # what the summary averages (see fastq.results.METRICS)
 
     [grid]                               # the axes: setting = [values to try]
     alpha = [0.1, 0.3, 0.5]
@@ -15,7 +16,11 @@
     [params]                             # fixed settings: train() arguments, environment options
     gamma = 1.0
 
-``fastq sweep CONFIG.toml`` reads it with :func:`read_config`; an error names the file, the line
+Every :func:`fastq.train` argument that takes a number, a string or a boolean can be an axis or a
+fixed setting, the prediction and multi-step learners' included (``policy = "uniform"``, ``n``,
+``lam``, ``trace``, ``first_visit``, ``v_init``, ``record_loss``); in ``[params]``, ``policy``
+may also name a ``.npy`` file of actions or probabilities (relative to the configuration's
+folder).  ``fastq sweep CONFIG.toml`` reads it with :func:`read_config`; an error names the file, the line
 and the key (:func:`config_error` reads the key from the error's ``.argument``, never from its
 message).  ``examples/`` has some.
 """
@@ -23,11 +28,15 @@ message).  ``examples/`` has some.
 from __future__ import annotations
 
 import numbers
+import os
 import re
+
+import numpy as np
 
 from . import algos
 from ._validate import ArgumentError
 from .grid import GridWorld
+from .results import METRICS
 
 #: Top-level keys of a sweep configuration file, and what each holds.
 CONFIG_KEYS = {
@@ -39,6 +48,7 @@ CONFIG_KEYS = {
     "out": "the directory to keep the sweep in",
     "chunk_agents": "agents per chunk",
     "last": "the summary window in episodes",
+    "metric": "what the summary averages: " + ", ".join(METRICS),
     "grid": "a table: setting = [values to try]",
     "params": "a table: setting = fixed value",
 }
@@ -70,15 +80,18 @@ def read_config(path: str) -> dict:
     ----------
     path : str
         The TOML file.  Top-level keys: ``env``, ``algo``, ``episodes``, ``seeds``, ``seed``,
-        ``out``, ``chunk_agents``, ``last``; tables ``[grid]`` (axes: ``setting = [values]``)
-        and ``[params]`` (fixed settings: train() arguments and environment options only).  A schedule is an inline table such as
-        ``{ linear = { start = 1.0, end = 0.05, episodes = 200 } }``.
+        ``out``, ``chunk_agents``, ``last``, ``metric``; tables ``[grid]`` (axes:
+        ``setting = [values]``) and ``[params]`` (fixed settings: train() arguments and
+        environment options only).  A schedule is an inline table such as
+        ``{ linear = { start = 1.0, end = 0.05, episodes = 200 } }``; a ``[params]`` ``policy``
+        other than ``"uniform"`` is a ``.npy`` file, read with :func:`read_policy` relative to
+        the configuration's folder.
 
     Returns
     -------
     dict
-        ``sweep``: keyword arguments of :func:`fastq.sweep`; ``options``: ``last`` if given;
-        ``text``: the file's text.
+        ``sweep``: keyword arguments of :func:`fastq.sweep`; ``options``: ``last`` and
+        ``metric`` if given; ``text``: the file's text.
 
     Raises
     ------
@@ -117,12 +130,12 @@ def read_config(path: str) -> dict:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     try:
-        return {**_config_arguments(data), "text": text}
+        return {**_config_arguments(data, os.path.dirname(os.path.abspath(path))), "text": text}
     except ConfigError as exc:
         raise ConfigError(locate(path, text, exc.key, str(exc)), exc.key) from None
 
 
-def _config_arguments(data: dict) -> dict:
+def _config_arguments(data: dict, folder: str | None = None) -> dict:
     unknown = [k for k in data if k not in CONFIG_KEYS]
     if unknown:
         raise ConfigError(f"unknown key {unknown[0]!r}; the keys are: {', '.join(CONFIG_KEYS)}", unknown[0])
@@ -167,12 +180,68 @@ def _config_arguments(data: dict) -> dict:
             raise ConfigError(f"[params] takes training and environment settings (gamma, epsilon, slip, ...); "
                               f"{key!r} is {where}", f"params.{key}")
         kwargs[key] = _config_value(value, f"params.{key}")
+    policy = kwargs.get("policy")
+    if isinstance(policy, str) and policy != "uniform":
+        try:
+            kwargs["policy"] = read_policy(policy, folder)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(str(exc), "params.policy") from None
     options = {}
     if "last" in data:
         options["last"] = data["last"]
         if not isinstance(data["last"], int) or isinstance(data["last"], bool) or data["last"] < 1:
             raise ConfigError(f"last must be a positive integer, got {data['last']!r}", "last")
+    if "metric" in data:
+        options["metric"] = data["metric"]
+        if not isinstance(data["metric"], str) or data["metric"] not in METRICS:
+            raise ConfigError(f"metric must be one of {', '.join(map(repr, METRICS))}, got {data['metric']!r}", "metric")
     return {"sweep": kwargs, "options": options}
+
+
+def read_policy(path: str, folder: str | None = None) -> np.ndarray:
+    """Read a policy for the prediction learners from a ``.npy`` file (``numpy.save``).
+
+    Parameters
+    ----------
+    path : str
+        The file: an ``(S,)`` integer array of actions or an ``(S, A)`` array of action
+        probabilities (or one per agent), in the forms :func:`fastq.train`'s ``policy`` takes;
+        :func:`fastq.train` checks the shape and values against the environment.
+    folder : str, optional
+        Where a relative ``path`` is (default: the working directory).
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ConfigError
+        The file cannot be read or holds no plain array (``.argument`` is ``"policy"``).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import fastq
+    >>> from fastq.config import read_policy
+    >>> path = os.path.join(tempfile.mkdtemp(), "right.npy")
+    >>> np.save(path, np.ones(7, dtype=np.int64))      # RandomWalk-5: always "right"
+    >>> read_policy(path)
+    array([1, 1, 1, 1, 1, 1, 1])
+    """
+    if not isinstance(path, str) or not path.endswith(".npy"):
+        raise ConfigError(f"policy must be 'uniform' or a .npy file of actions or probabilities, got {path!r}",
+                          "policy")
+    if folder is not None and not os.path.isabs(path):
+        path = os.path.join(folder, path)
+    try:
+        policy = np.load(path, allow_pickle=False)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path!r}: {exc.strerror or exc}", "policy") from None
+    except ValueError as exc:  # not a .npy file, or an object array
+        raise ConfigError(f"{path!r} is not a plain numpy array file: {exc}", "policy") from None
+    return policy
 
 
 def _config_value(value, key: str):
@@ -266,4 +335,5 @@ def config_error(path: str, text: str, exc: Exception) -> str:
     return f"{path}: {message}"
 
 
-__all__ = ["CONFIG_KEYS", "CONFIG_SCHEDULES", "SWEEP_ARGUMENTS", "ConfigError", "config_error", "read_config"]
+__all__ = ["CONFIG_KEYS", "CONFIG_SCHEDULES", "SWEEP_ARGUMENTS", "ConfigError", "config_error", "read_config",
+           "read_policy"]

@@ -41,7 +41,10 @@ def format_summary(result) -> str:
         mean return over the first and last 10% of episodes, success rate over the last 10%,
         with ``eval_every`` the exact value and success probability of the greedy policies at
         the last checkpoint (mean over agents), compile time, wall time and agent-steps per
-        second.
+        second.  A prediction learner (``result.v``) follows a given policy, so in place of
+        the returns and the success rate: the RMS error of V against the policy's exact
+        values before learning and after the last episode (mean over agents).  With
+        ``record_loss``, the mean loss (squared TD error) over the first and last 10%.
 
     Examples
     --------
@@ -73,10 +76,26 @@ def format_summary(result) -> str:
         ("algorithm", str(meta.get("algo"))),
         ("agents x episodes", episodes),
         ("backend", backend),
-        (f"return, first {pct}", format_number(s["return_first"], ".4f")),
-        (f"return, last {pct}", format_number(s["return_last"], ".4f")),
-        (f"success, last {pct}", format_number(100 * s["success_last"], ".2f", " %")),
     ]
+    rms_error = result.extra.get("rms_error")
+    if result.v is not None and rms_error is not None:  # prediction: the error of V, not returns
+        lines += [("rms error, start", format_number(float(np.mean(rms_error[:, 0])), ".4f")),
+                  ("rms error, final", format_number(float(np.mean(rms_error[:, -1])), ".4f")
+                   + f" (after episode {rms_error.shape[1] - 1})")]
+    else:
+        lines += [
+            (f"return, first {pct}", format_number(s["return_first"], ".4f")),
+            (f"return, last {pct}", format_number(s["return_last"], ".4f")),
+            (f"success, last {pct}", format_number(100 * s["success_last"], ".2f", " %")),
+        ]
+    loss = result.extra.get("loss")
+    if loss is not None and loss.shape[1] > 0:
+        n = max(1, int(round(loss.shape[1] * SUMMARY_FRACTION)))
+        with np.errstate(all="ignore"):  # a diverging learner's loss overflows to inf
+            first, last = (float(np.nanmean(part)) if not np.isnan(part).all() else float("nan")
+                           for part in (loss[:, :n], loss[:, -n:]))
+        lines += [(f"loss, first {pct}", format_number(first, ".4g")),
+                  (f"loss, last {pct}", format_number(last, ".4g"))]
     checkpoints = result.extra.get("eval_episodes")
     if checkpoints is not None and len(checkpoints):
         last = int(checkpoints[-1])
@@ -140,13 +159,17 @@ def format_solution(env, solution) -> str:
     return "\n".join(lines)
 
 
+#: Numbers of a sweep summary this large or larger are printed in scientific notation (``1.74e+39``).
+HUGE = 1e6
+
+
 def format_sweep_summary(sw, metric: str = "return", last: int | None = None) -> str:
     """The text summary of a sweep, as ``fastq sweep`` prints it.
 
     Parameters
     ----------
     sw : SweepResult
-    metric : {"return", "length", "success"}
+    metric : {"return", "length", "success", "loss", "rms_error"}
     last : int, optional
         Window in episodes (default: the last 10 %).
 
@@ -155,7 +178,8 @@ def format_sweep_summary(sw, metric: str = "return", last: int | None = None) ->
     str
         A header (environment, size, timing), a table with one row per cell (its axis values,
         finished seeds, mean, IQM and bootstrap 95 % CI of the mean over seeds), and the best
-        cell.
+        cell.  The numbers have about four significant digits for the typical cell; those of
+        :data:`HUGE` or more (a diverging learner's) are in scientific notation.
 
     Examples
     --------
@@ -196,18 +220,24 @@ def format_sweep_summary(sw, metric: str = "return", last: int | None = None) ->
              f"{metric} over the last {window} episodes: mean and IQM over seeds, bootstrap 95% CI of the mean "
              f"({BOOTSTRAP_RESAMPLES} resamples)", ""]
     header = ["cell", *sw.axes, "seeds", "mean", "IQM", "95% CI"]
-    spec = fixed_spec([row[k] for row in rows for k in ("mean", "iqm", "ci_low", "ci_high")])
+    # The digits suit the typical cell (the median size): a diverging learner's cells, whose
+    # errors reach 1e+30 and beyond, must not turn every other cell into "0".
+    sizes = [abs(row[k]) for row in rows for k in ("mean", "iqm", "ci_low", "ci_high") if np.isfinite(row[k])]
+    spec = fixed_spec([float(np.median(sizes))] if sizes else [])
+
+    def number(value: float) -> str:
+        return f"{value:.3g}" if np.isfinite(value) and abs(value) >= HUGE else format_number(value, spec)
+
     table = []
     for row in rows:
         values = [format_value(row[a]) for a in sw.axes]
-        ci = f"[{format_number(row['ci_low'], spec)}, {format_number(row['ci_high'], spec)}]"
-        table.append([str(row["cell"]), *values, str(row["seeds"]), format_number(row["mean"], spec),
-                      format_number(row["iqm"], spec), ci])
+        ci = f"[{number(row['ci_low'])}, {number(row['ci_high'])}]"
+        table.append([str(row["cell"]), *values, str(row["seeds"]), number(row["mean"]), number(row["iqm"]), ci])
     lines += format_table_rows(table, header)
     if sw.done.any() and sw.n_cells > 1:
         best = sw.best(metric, window)
         label = ", ".join(f"{a}={format_value(best[a])}" for a in sw.axes)
-        lines += ["", f"best: cell {best['cell']} ({label}), mean {metric} {format_number(best['mean'], spec)}"]
+        lines += ["", f"best: cell {best['cell']} ({label}), mean {metric} {number(best['mean'])}"]
     if not sw.complete:
         lines += ["", f"finished: {int(sw.done.sum())} of {sw.done.size} (cell, seed) pairs"]
     return "\n".join(lines)

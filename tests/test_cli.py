@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -153,6 +154,138 @@ def test_interrupt_outside_train_exits_130(monkeypatch, capsys):
     monkeypatch.setattr(cli, "make", make)
     assert cli.main(["train", *SMALL]) == 130
     assert capsys.readouterr().err.strip() == "fastq: interrupted"
+
+
+# ---------------------------------------------------------------------- prediction, multi-step, loss
+WALK = ["RandomWalk-5", "--agents", "6", "--episodes", "12", "--gamma", "1", "--backend", "numpy"]
+
+
+def test_prediction_summary_reports_the_rms_error_and_the_loss(capsys):
+    argv = ["train", *WALK, "--algo", "n_step_td", "--n", "3", "--alpha", "0.2", "--v-init", "0.5", "--loss"]
+    assert cli.main(argv) == 0
+    fields = summary_fields(capsys.readouterr().out)
+    res = fastq.train("RandomWalk-5", "n_step_td", n=3, alpha=0.2, v_init=0.5, policy="uniform", agents=6,
+                      episodes=12, gamma=1.0, backend="numpy", record_loss=True)
+    # V = 0.5 against the true values 1/6 .. 5/6: sqrt(mean of (k/6 - 1/2)**2) = sqrt(1/18)
+    assert fields["rms error, start"] == f"{np.sqrt(1 / 18):.4f}" == "0.2357"
+    assert fields["rms error, final"] == f"{res.extra['rms_error'][:, -1].mean():.4f} (after episode 12)"
+    loss = res.extra["loss"]  # 10% of 12 episodes: the first and the last one
+    assert fields["loss, first 10%"] == f"{np.nanmean(loss[:, :1]):.4g}"
+    assert fields["loss, last 10%"] == f"{np.nanmean(loss[:, -1:]):.4g}"
+    assert "return, last 10%" not in fields and "success, last 10%" not in fields  # a given policy's
+    assert fields["agent-steps"] == f"{res.agent_steps:,}"
+
+
+def test_loss_of_a_control_learner_beside_its_returns(capsys):
+    argv = ["train", *SMALL, "--algo", "sarsa_lambda", "--lam", "0.5", "--trace", "replacing", "--loss",
+            "--backend", "numpy"]
+    assert cli.main(argv) == 0
+    fields = summary_fields(capsys.readouterr().out)
+    res = fastq.train("FrozenLake-4x4", "sarsa_lambda", lam=0.5, trace="replacing", agents=8, episodes=20,
+                      record_loss=True, backend="numpy")
+    assert fields["return, last 10%"] == expected_fields(res)["return, last 10%"]
+    assert fields["loss, last 10%"] == f"{np.nanmean(res.extra['loss'][:, -2:]):.4g}"
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--algo", "td"], dict(policy="uniform")),
+    (["--algo", "n_step_td", "--n", "4"], dict(policy="uniform", n=4)),
+    (["--algo", "td_lambda", "--lam", "0.9", "--trace", "dutch", "--v-init", "0.25"],
+     dict(policy="uniform", lam=0.9, trace="dutch", v_init=0.25)),
+    (["--algo", "mc_prediction", "--first-visit", "--policy", "uniform"], dict(policy="uniform", first_visit=True)),
+    (["--algo", "mc_control", "--no-first-visit"], dict(first_visit=False)),
+    (["--algo", "n_step_sarsa", "--n", "2", "--loss"], dict(n=2, record_loss=True)),
+    (["--algo", "q_learning"], dict()),
+])
+def test_the_multi_step_and_prediction_options_reach_train(monkeypatch, capsys, argv, expected):
+    seen = {}
+
+    def spy(env, algo, **kwargs):
+        seen.update(kwargs)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(cli, "train", spy)
+    assert cli.main(["train", "RandomWalk-5", *argv]) == 2
+    assert "stop here" in capsys.readouterr().err
+    for name in ("n", "lam", "trace", "first_visit", "v_init", "policy"):  # only what was given
+        assert seen.get(name) == expected.get(name), name
+    assert seen["record_loss"] == expected.get("record_loss", False)
+
+
+def test_policy_from_a_npy_file(tmp_path, capsys):
+    right = tmp_path / "right.npy"
+    np.save(right, np.ones(7, dtype=np.int64))  # RandomWalk-5's actions: 0 left, 1 right
+    assert cli.main(["train", *WALK, "--algo", "td", "--alpha", "0.5", "--policy", str(right)]) == 0
+    fields = summary_fields(capsys.readouterr().out)
+    # Always right: every state is worth 1 (gamma 1), so V = 0 starts at RMS error 1; each walk
+    # C, D, E, goal updates E by alpha, then D, C as the values propagate back.
+    assert fields["rms error, start"] == "1.0000"
+    res = fastq.train("RandomWalk-5", "td", policy=np.ones(7, dtype=np.int64), alpha=0.5, agents=6,
+                      episodes=12, gamma=1.0, backend="numpy")
+    assert fields["rms error, final"].startswith(f"{res.extra['rms_error'][:, -1].mean():.4f}")
+    assert (res.lengths == 3).all()
+
+
+def test_prediction_plot_draws_the_rms_error(tmp_path, monkeypatch, capsys):
+    drawn = {}
+    from fastq import plot
+
+    real = plot.learning_curves
+
+    def spy(data, **kwargs):
+        drawn.update(kwargs)
+        return real(data, **kwargs)
+
+    monkeypatch.setattr(plot, "learning_curves", spy)
+    assert cli.main(["train", *WALK, "--algo", "td", "--plot", str(tmp_path / "v.png")]) == 0
+    assert drawn["metric"] == "rms_error" and is_png(tmp_path / "v.png")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--algo", "n_step_td"], "n_step_td needs n"),
+    (["--algo", "n_step_td", "--n", "0"], "n must be in the range 1 <= value"),
+    (["--algo", "td_lambda", "--lam", "1.5"], "lam must be finite and in the range 0.0 <= value <= 1.0, got 1.5"),
+    (["--algo", "sarsa_lambda", "--lam", "0.5", "--trace", "dutch"], "trace applies to td_lambda"),
+    (["--algo", "td", "--trace", "replacing"], "trace applies to td_lambda, sarsa_lambda and q_lambda only"),
+    (["--algo", "td", "--first-visit"], "first_visit applies to mc_prediction and mc_control only"),
+    (["--algo", "q_learning", "--v-init", "1"], "v_init applies to the prediction learners"),
+    (["--algo", "q_learning", "--policy", "uniform"], "policy applies to the prediction learners only"),
+    (["--algo", "q_learning", "--n", "3"], "n applies to n_step_td and n_step_sarsa only"),
+    (["--algo", "td", "--q-init", "1"], "q_init applies to the control learners"),
+    (["--algo", "td", "--policy", "/no/such/policy.npy"], "--policy: cannot read '/no/such/policy.npy'"),
+    (["--algo", "td", "--policy", "greedy"], "--policy: policy must be 'uniform' or a .npy file"),
+    (["--algo", "td", "--trace", "sticky"], "invalid choice: 'sticky'"),
+    (["--algo", "td_lambda", "--lam", "half"], "invalid float value: 'half'"),
+    (["--algo", "n_step_td", "--n", "2.5"], "invalid int value: '2.5'"),
+])
+def test_bad_multi_step_and_prediction_options_exit_2(capsys, argv, message):
+    assert cli.main(["train", *WALK, *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and message in err, err
+    assert_one_error_line(err)
+
+
+@pytest.mark.parametrize("content, message", [
+    (np.zeros(3, dtype=np.int64), "policy must have shape (7,) or (agents, 7), got shape (3,)"),
+    (np.full((7, 2), 0.3), "policy: the action probabilities of every non-terminal state must sum to 1"),
+    (np.array(["left"] * 7), "policy must be"),
+])
+def test_a_policy_file_that_does_not_fit_exits_2(tmp_path, capsys, content, message):
+    path = tmp_path / "policy.npy"
+    np.save(path, content)
+    assert cli.main(["train", *WALK, "--algo", "td", "--policy", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err, err
+    assert_one_error_line(err)
+
+
+def test_a_file_that_is_not_an_array_exits_2(tmp_path, capsys):
+    path = tmp_path / "policy.npy"
+    path.write_text("right, right, right")
+    assert cli.main(["train", *WALK, "--algo", "td", "--policy", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "--policy: " in err and "is not a plain numpy array file" in err
+    assert_one_error_line(err)
 
 
 # ---------------------------------------------------------------------- envs, show
@@ -354,6 +487,101 @@ def test_sweep_custom_map_from_the_config(tmp_path, capsys):
         """)
     assert cli.main(["sweep", write_config(tmp_path, config)]) == 0
     assert capsys.readouterr().out.startswith("tiny: 2 cells x 3 seeds x 20 episodes")
+
+
+PREDICTION_CONFIG = textwrap.dedent("""\
+    env = "RandomWalk-5"
+    algo = "td"
+    episodes = 10
+    seeds = 4
+    last = 5
+    metric = "rms_error"
+
+    [grid]
+    alpha = [0.1, 0.2]
+
+    [params]
+    gamma = 1.0
+    policy = "uniform"
+    v_init = 0.5
+    record_loss = true
+    backend = "numpy"
+    """)
+
+
+def test_sweep_of_a_prediction_learner_summarises_the_files_metric(tmp_path, capsys):
+    assert cli.main(["sweep", write_config(tmp_path, PREDICTION_CONFIG)]) == 0
+    text = capsys.readouterr().out
+    sw = fastq.sweep("RandomWalk-5", "td", grid={"alpha": [0.1, 0.2]}, seeds=4, episodes=10, gamma=1.0,
+                     policy="uniform", v_init=0.5, record_loss=True, backend="numpy", progress=False)
+    assert report.format_sweep_summary(sw, "rms_error", last=5).splitlines()[1:] == text.splitlines()[1:]
+    assert "rms_error over the last 5 episodes" in text
+    assert cli.main(["sweep", write_config(tmp_path, PREDICTION_CONFIG), "--metric", "loss"]) == 0
+    text = capsys.readouterr().out
+    assert report.format_sweep_summary(sw, "loss", last=5).splitlines()[1:] == text.splitlines()[1:]
+
+
+def test_sweep_policy_from_a_npy_file_beside_the_config(tmp_path, capsys):
+    np.save(tmp_path / "right.npy", np.ones(7, dtype=np.int64))
+    config = PREDICTION_CONFIG.replace('policy = "uniform"', 'policy = "right.npy"')
+    assert cli.main(["sweep", write_config(tmp_path, config), "--last", "1"]) == 0
+    text = capsys.readouterr().out
+    sw = fastq.sweep("RandomWalk-5", "td", grid={"alpha": [0.1, 0.2]}, seeds=4, episodes=10, gamma=1.0,
+                     policy=np.ones(7, dtype=np.int64), v_init=0.5, record_loss=True, backend="numpy",
+                     progress=False)
+    assert report.format_sweep_summary(sw, "rms_error", last=1).splitlines()[1:] == text.splitlines()[1:]
+
+
+@pytest.mark.parametrize("edit, message", [
+    (('metric = "rms_error"', 'metric = "reward"'), r"sweep.toml, line 6: metric: metric must be one of 'return', "),
+    (('policy = "uniform"', 'policy = "missing.npy"'), r"line 13: params.policy: cannot read '.*missing.npy'"),
+    (('policy = "uniform"', 'policy = "greedy"'), r"line 13: params.policy: policy must be 'uniform' or a .npy file"),
+    (('v_init = 0.5', 'v_init = 0.5\nn = 3'), r"line 15: params.n: .*n applies to n_step_td and n_step_sarsa only"),
+    (('alpha = [0.1, 0.2]', 'alpha = [0.1, 0.2]\nlam = [0.5]'), r"line 10: grid.lam: .*lam applies to"),
+    (('algo = "td"', 'algo = "td_lambda"'), r"td_lambda needs lam"),
+    (('v_init = 0.5', 'v_init = 0.5\ntrace = "dutch"'), r"line 15: params.trace: .*trace applies to"),
+])
+def test_sweep_prediction_config_errors_name_the_key_and_the_line(tmp_path, capsys, edit, message):
+    assert cli.main(["sweep", write_config(tmp_path, PREDICTION_CONFIG.replace(*edit))]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert_one_error_line(err)
+    assert re.search(message, err), err
+
+
+@pytest.mark.slow  # compiles TD(lambda) (shared with tests/kernels/test_multistep.py in the full suite)
+def test_sweep_summary_of_a_diverging_learner_stays_readable(tmp_path, capsys):
+    # TD(lambda) with accumulating traces diverges at lambda 0.99 and alpha 0.3 (Figure 12.6): its
+    # errors reach 1e+17 and more; the table keeps four significant digits for the stable cells, prints the
+    # huge numbers in scientific notation, and the command warns about nothing.
+    text = textwrap.dedent("""\
+        env = "RandomWalk-19"
+        algo = "td_lambda"
+        episodes = 10
+        seeds = 4
+        last = 10
+        metric = "rms_error"
+        [grid]
+        lam = [0.0, 0.99]
+        alpha = [0.1, 0.3]
+        [params]
+        gamma = 1.0
+        policy = "uniform"
+        record_loss = true
+        """)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cli.main(["sweep", write_config(tmp_path, text)]) == 0
+    out = capsys.readouterr().out
+    rows = {int(line.split()[0]): line.split() for line in out.splitlines() if line[:1].isdigit()}
+    sw = fastq.sweep("RandomWalk-19", "td_lambda", grid={"lam": [0.0, 0.99], "alpha": [0.1, 0.3]}, seeds=4,
+                     episodes=10, gamma=1.0, policy="uniform", record_loss=True, progress=False)
+    with np.errstate(all="ignore"):
+        summary = sw.summary("rms_error", last=10)
+    assert rows[0][4] == f"{summary[0]['mean']:.4f}"  # lam 0, alpha 0.1: about 0.5
+    assert 1e6 < summary[3]["mean"] < np.inf  # lam 0.99, alpha 0.3
+    assert rows[3][4] == f"{summary[3]['mean']:.3g}" and "e+" in rows[3][4]
+    assert max(len(line) for line in out.splitlines()) < 130
 
 
 def test_interrupted_sweep_exits_130_and_keeps_the_chunks(tmp_path, monkeypatch, capsys):

@@ -1,12 +1,16 @@
 """fastq.config: a TOML file read into fastq.sweep's arguments; errors name the key and line."""
 
 import textwrap
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 import fastq
 from fastq import config
+from fastq._sweep_plan import Plan, streams
 from fastq._validate import ArgumentError
+from fastq.results import METRICS
 
 TEXT = textwrap.dedent("""\
     # a sweep
@@ -104,3 +108,87 @@ def test_config_error_reads_the_errors_argument_not_its_message(argument, where)
     expected = f"sweep.toml, {where}" if where else "sweep.toml: "
     assert text == expected + str(exc)
     assert config.config_error("sweep.toml", TEXT, ValueError("no argument")) == "sweep.toml: no argument"
+
+
+PREDICTION = textwrap.dedent("""\
+    env = "RandomWalk-19"
+    algo = "td_lambda"
+    episodes = 10
+    seeds = 5
+    last = 10
+    metric = "rms_error"
+
+    [grid]
+    trace = ["accumulating", "dutch"]
+    lam = [0.0, 0.8]
+
+    [params]
+    gamma = 1.0
+    policy = "uniform"
+    v_init = 0.0
+    record_loss = true
+""")
+
+
+def test_the_prediction_and_multi_step_settings_and_the_metric(tmp_path):
+    read = config.read_config(write(tmp_path, PREDICTION))
+    assert read["sweep"] == {
+        "env": "RandomWalk-19", "algo": "td_lambda", "episodes": 10, "seeds": 5,
+        "grid": {"trace": ["accumulating", "dutch"], "lam": [0.0, 0.8]},
+        "gamma": 1.0, "policy": "uniform", "v_init": 0.0, "record_loss": True}
+    assert read["options"] == {"last": 10, "metric": "rms_error"}
+
+
+def test_a_policy_file_is_read_relative_to_the_configuration(tmp_path):
+    (tmp_path / "policies").mkdir()
+    np.save(tmp_path / "policies" / "right.npy", np.ones(21, dtype=np.int64))
+    text = PREDICTION.replace('policy = "uniform"', 'policy = "policies/right.npy"')
+    policy = config.read_config(write(tmp_path, text))["sweep"]["policy"]
+    np.testing.assert_array_equal(policy, np.ones(21, dtype=np.int64))
+    absolute = PREDICTION.replace('policy = "uniform"', f'policy = "{tmp_path / "policies" / "right.npy"}"')
+    np.testing.assert_array_equal(config.read_config(write(tmp_path, absolute))["sweep"]["policy"], policy)
+
+
+@pytest.mark.parametrize("edit, key, message", [
+    (('metric = "rms_error"', 'metric = "regret"'), "metric",
+     "line 6: metric: metric must be one of 'return', 'length', 'success', 'loss', 'rms_error', got 'regret'"),
+    (('metric = "rms_error"', "metric = 3"), "metric", "line 6: metric: metric must be one of"),
+    (('policy = "uniform"', 'policy = "nowhere.npy"'), "params.policy", "line 14: params.policy: cannot read"),
+    (('policy = "uniform"', 'policy = "greedy"'), "params.policy",
+     "line 14: params.policy: policy must be 'uniform' or a .npy file of actions or probabilities, got 'greedy'"),
+])
+def test_bad_metric_or_policy_names_the_key_and_its_line(tmp_path, edit, key, message):
+    with pytest.raises(config.ConfigError) as info:
+        config.read_config(write(tmp_path, PREDICTION.replace(*edit)))
+    assert message in str(info.value)
+    assert info.value.key == key
+
+
+def test_read_policy_refuses_what_is_not_a_plain_array(tmp_path):
+    (tmp_path / "text.npy").write_text("left, right")
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    for name in ("text.npy", "objects.npy"):
+        with pytest.raises(config.ConfigError, match="is not a plain numpy array file") as info:
+            config.read_policy(str(tmp_path / name))
+        assert info.value.argument == "policy"
+    with pytest.raises(config.ConfigError, match="cannot read"):
+        config.read_policy(str(tmp_path / "missing.npy"))
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.toml")), ids=lambda path: path.name)
+def test_every_example_configuration_reads_and_plans(path):
+    # What `fastq sweep examples/<file>` checks before it trains: the file, then every cell's
+    # settings with train()'s own validators (docs/textbook.md and docs/sweeps.md run these files;
+    # tests/test_textbook.py runs the textbook ones).
+    read = config.read_config(str(path))
+    kwargs = dict(read["sweep"])
+    env, algo, episodes, grid = kwargs.pop("env"), kwargs.pop("algo"), kwargs.pop("episodes"), kwargs.pop("grid", {})
+    roots, ids, spec = streams(kwargs.pop("seeds", 10), kwargs.pop("seed", None))
+    plan = Plan(env, algo, grid, kwargs, episodes, roots, ids, spec)
+    algos = len(algo) if isinstance(algo, list) else 1
+    assert plan.n_cells == algos * int(np.prod([len(values) for values in grid.values()]))
+    assert 1 <= read["options"].get("last", 1) <= episodes
+    assert read["options"].get("metric", "return") in METRICS

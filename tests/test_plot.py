@@ -76,6 +76,26 @@ def test_learning_curves_of_results():
     assert ax.get_title() == "two runs" and ax.get_ylim() == (0.0, 1.0)
 
 
+def test_learning_curves_of_the_rms_error_and_the_loss():
+    # A prediction sweep (the numpy reference: nothing to compile): the rms_error curve starts
+    # before the first episode, at episode 0; the loss curve at episode 1, like the returns.
+    sw = fastq.sweep("RandomWalk-5", "td", grid={"alpha": [0.1, 0.3]}, seeds=5, episodes=8, gamma=1.0,
+                     policy="uniform", v_init=0.5, record_loss=True, backend="numpy", progress=False)
+    ax = plot.learning_curves(sw, metric="rms_error", window=1).axes[0]
+    x, y = ax.lines[1].get_data()
+    np.testing.assert_array_equal(x, np.arange(0, 9))
+    np.testing.assert_allclose(y, sw.per_episode("rms_error")[1].mean(axis=0), rtol=1e-12)
+    assert y[0] == pytest.approx(np.sqrt(1 / 18), rel=1e-12)  # V = 0.5 against 1/6 .. 5/6
+    ax = plot.learning_curves(sw, metric="loss", window=1, cells=[0]).axes[0]
+    x, y = ax.lines[0].get_data()
+    np.testing.assert_array_equal(x, np.arange(1, 9))
+    np.testing.assert_allclose(y, sw.per_episode("loss")[0].mean(axis=0), rtol=1e-12)
+    assert "loss" in ax.get_ylabel()
+    res = sw.result(1)  # one cell as a Result: the same curve
+    ax = plot.learning_curves(res, metric="rms_error", window=1).axes[0]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), res.extra["rms_error"].mean(axis=0), rtol=1e-12)
+
+
 def test_tail_limits_leave_out_the_first_episodes():
     res = fastq.train("CliffWalking", agents=8, episodes=100, seed=0, gamma=1.0)
     ax = plot.learning_curves(res, window=1, band=None, ylim="tail").axes[0]

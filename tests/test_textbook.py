@@ -12,12 +12,14 @@ Part 2 (below): learning experiments with a fixed seed and stated tolerances.
 from __future__ import annotations
 
 from collections import deque
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import fastq
 from fastq import envs
+from fastq.config import read_config
 from fastq.envs import as_mdp
 
 # =============================================================================================
@@ -352,3 +354,154 @@ def test_windy_gridworld_sarsa_takes_about_8000_steps_for_170_episodes():
     v = fastq.policy_evaluation(env, res.greedy_policy(), gamma=1.0)[:, start]
     assert v.max() == -15.0 and (v == -15.0).mean() > 0.1
     assert 15 < res.lengths[:, 150:].mean() < 30
+
+
+# ---------------------------------------------------------- prediction and multi-step learners
+# Each experiment is the sweep of its configuration file in examples/, read as `fastq sweep`
+# reads it; the tests change only what they say (fewer alphas, fewer episodes).  Means are over
+# runs (seeds); "se" is the standard error of such a mean.
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def example_sweep(name: str, **overrides):
+    """The sweep of ``examples/<name>`` as ``fastq sweep`` runs it, with some arguments changed."""
+    settings = read_config(str(EXAMPLES / name))
+    kwargs = {**settings["sweep"], **overrides}
+    return fastq.sweep(kwargs.pop("env"), progress=False, **kwargs), settings["options"]
+
+
+def mean_se(values):
+    """Mean over the last axis (runs) and its standard error."""
+    return values.mean(axis=-1), values.std(axis=-1, ddof=1) / np.sqrt(values.shape[-1])
+
+
+@pytest.mark.slow
+def test_random_walk_td_beats_constant_alpha_monte_carlo_example_6_2():
+    # Example 6.2, the right-hand graph (V = 0.5, gamma 1, 100 runs of 100 episodes, TD alpha .05,
+    # .1, .15, MC alpha .01 - .04).  The book: every curve starts at the same error; TD is
+    # "consistently better" than MC; TD at the larger alphas falls fast, then goes up again
+    # (Exercise 6.5).  Standard errors of the means over episodes 81-100 are below 0.004.
+    sw, options = example_sweep("random_walk_td_vs_mc.toml")
+    assert sw.n_seeds == 100 and options == {"last": 20, "metric": "rms_error"}
+    error = sw.per_episode("rms_error")  # (cells, runs, 101)
+    # V = 0.5 against 1/6 .. 5/6: sqrt(mean((k/6 - 1/2)**2)) = sqrt(1/18), in every run
+    np.testing.assert_allclose(error[:, :, 0], np.sqrt(1 / 18), rtol=1e-14)
+    late = sw.final("rms_error", last=20)  # the mean error after episodes 81-100, per run
+
+    def cell(algo, alpha):
+        return sw.index(algo=algo, alpha=alpha)
+
+    td = {a: mean_se(late[cell("td", a)]) for a in (0.05, 0.1, 0.15)}
+    mc = {a: mean_se(late[cell("mc_prediction", a)]) for a in (0.01, 0.02, 0.03, 0.04)}
+    best_mc = min(m for m, _ in mc.values())
+    # TD at alpha .05 and .1 below every MC curve, by more than 5 standard errors of the difference
+    for a in (0.05, 0.1):
+        m, s = td[a]
+        assert all(m + 5 * np.hypot(s, s_mc) < m_mc for m_mc, s_mc in mc.values()), a
+    assert td[0.05][0] < 0.5 * best_mc
+    assert np.mean([m for m, _ in td.values()]) < np.mean([m for m, _ in mc.values()]) - 0.02
+    # down, then up: TD at alpha .15 is lowest between episodes 10 and 40, then rises by more than
+    # 5 standard errors of its late mean
+    curve = error[cell("td", 0.15)].mean(axis=0)
+    assert curve[10:41].min() < td[0.15][0] - 5 * td[0.15][1]
+    # Monte Carlo at alpha .01 is still falling at episode 100 (its slowest curve)
+    mc_slow = error[cell("mc_prediction", 0.01)].mean(axis=0)
+    assert mc_slow[100] < mc_slow[50] < mc_slow[10]
+
+
+# Sutton & Barto Figure 7.2, read off the figure: for each n, the alpha where its curve is lowest
+# and the error there (the curves' minima; each curve averages 100 runs).  Read to about 0.005;
+# they agree with the digitisation of the figure published with IntroRL (github.com/sonofeft/IntroRL,
+# introrl/examples/chapter_7/figure_7_2.py) to that precision.
+FIGURE_7_2_MINIMA = {1: (0.8, 0.35), 2: (0.6, 0.28), 4: (0.4, 0.27), 8: (0.2, 0.28), 16: (0.15, 0.31),
+                     32: (0.1, 0.36)}
+READING = 0.005
+
+
+@pytest.mark.slow
+def test_n_step_td_intermediate_n_is_best_figure_7_2():
+    # Example 7.1 / Figure 7.2 (V = 0, gamma 1, 100 runs; the RMS error averaged over the 19
+    # states and the first 10 episodes).  The config's sweep with 9 of its 20 alphas.
+    alphas = [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0]
+    ns = [1, 2, 4, 8, 16, 32, 64, 512]
+    sw, options = example_sweep("random_walk_n_step_td.toml", grid={"n": ns, "alpha": alphas})
+    assert sw.n_seeds == 100 and options == {"last": 10, "metric": "rms_error"}
+    # every run starts from V = 0: sqrt(mean(((k - 10) / 10)**2)) = sqrt(0.3), the curves' value at alpha 0
+    np.testing.assert_allclose(sw.per_episode("rms_error")[:, :, 0], np.sqrt(0.3), rtol=1e-14)
+    mean, se = mean_se(sw.final("rms_error", last=10).reshape(len(ns), len(alphas), -1))
+    # The book's minima: fastq's error at the book's best alpha equals the book's lowest error
+    # within 3 standard errors of the difference of two 100-run means plus the reading's
+    # precision: 3 * sqrt(2 se^2 + 0.005^2), 0.02-0.03 here.
+    for n, (alpha, book) in FIGURE_7_2_MINIMA.items():
+        i, j = ns.index(n), alphas.index(alpha)
+        assert abs(mean[i, j] - book) < 3 * np.hypot(np.sqrt(2) * se[i, j], READING), (n, mean[i, j], book)
+    lowest = mean.min(axis=1)
+    # intermediate n learn best: n = 2, 4, 8 beat both TD(0) (n = 1) and n >= 32 at their best alphas
+    for n in (2, 4, 8):
+        assert lowest[ns.index(n)] < min(lowest[0], lowest[ns.index(32)]) - 0.05
+    # the best alpha falls as n grows
+    best_alpha = [alphas[k] for k in mean.argmin(axis=1)]
+    assert best_alpha[:6] == sorted(best_alpha[:6], reverse=True) and best_alpha[0] >= 0.6
+    # large n are bad at large alpha: the book's curves for n >= 64 leave the plot (0.55) by alpha 0.3
+    assert (mean[ns.index(64):, alphas.index(0.3):] > 0.55).all()
+
+
+@pytest.mark.slow
+def test_td_lambda_accumulating_traces_diverge_true_online_does_not_figures_12_6_and_12_8():
+    # Figures 12.6 (TD(lambda), accumulating traces) and 12.8 (true online TD(lambda)): the
+    # measure of Figure 7.2 over lambda and alpha (V = 0, gamma 1, 100 runs; the config's sweep
+    # with 7 of its 20 alphas).  The book: lambda = 0 is TD(0); intermediate lambda are best;
+    # accumulating traces become unstable at large lambda and alpha, the curves leaving the plot;
+    # true online TD(lambda) does at least as well and stays stable.
+    alphas = [0.05, 0.1, 0.2, 0.3, 0.4, 0.7, 1.0]
+    lams = [0.0, 0.4, 0.8, 0.9, 0.95, 1.0]
+    sw, _ = example_sweep("random_walk_td_lambda.toml", grid={"trace": ["accumulating", "dutch"], "lam": lams,
+                                                              "alpha": alphas})
+    with np.errstate(all="ignore"):  # the diverged runs: inf and nan
+        mean, se = mean_se(sw.final("rms_error", last=10).reshape(2, len(lams), len(alphas), -1))
+    accumulating, dutch = mean
+    # lambda = 0 is TD(0) for both traces: the n = 1 curve of Figure 7.2 (lowest, 0.35, at alpha 0.8)
+    np.testing.assert_allclose(accumulating[0], dutch[0], rtol=1e-12)
+    j = alphas.index(0.7)  # next to the book's 0.8, on this grid
+    assert abs(accumulating[0, j] - 0.35) < 3 * np.hypot(np.sqrt(2) * se[0, 0, j], READING) + 0.01
+    finite = np.where(np.isfinite(accumulating), accumulating, np.inf)
+    best = finite.min(axis=1)
+    # intermediate lambda (0.4 - 0.9) beat TD(0) and lambda = 1 at their best alphas; the best
+    # error is that of the best n-step method of Figure 7.2 (0.27) within 0.02
+    for lam in (0.4, 0.8, 0.9):
+        assert best[lams.index(lam)] < min(best[0], best[-1]) - 0.05
+    assert abs(best.min() - 0.27) < 0.02 and lams[int(best.argmin())] == 0.8
+    # accumulating traces diverge: for lambda >= 0.9 the error at alpha 0.7 and 1.0 is above 1
+    # (0.55 is the top of the book's plot; the runs' values overflow), never with dutch traces
+    big = np.array(lams) >= 0.9
+    assert not (finite[big][:, alphas.index(0.7):] < 1).any()
+    assert np.isfinite(dutch).all() and dutch.max() < 0.85
+    # true online TD(lambda) at its best alpha is as good as accumulating traces at theirs up to
+    # lambda 0.4 (within 0.005: both see the same random walks) and better from lambda 0.8 on
+    assert (dutch.min(axis=1)[:2] < best[:2] + 0.005).all()
+    assert (dutch.min(axis=1)[2:] < best[2:]).all()
+
+
+@pytest.mark.slow
+def test_n_step_sarsa_propagates_the_goal_back_faster_than_one_step_sarsa():
+    # Figure 7.4's point on the Dyna maze (reward 1 at the goal only, gamma 0.95, alpha 0.1,
+    # epsilon 0.1, Q = 0; 100 runs): the first episode is a random walk that changes nothing but
+    # the values of the last actions before the goal: one for one-step SARSA, at most n for
+    # n-step SARSA (fewer when a state-action pair repeats).  The next episodes are shorter the
+    # more values the goal's reward reached.
+    ns = [1, 4, 16]
+    sw, options = example_sweep("dyna_maze_n_step_sarsa.toml", grid={"n": ns}, episodes=10)
+    assert sw.n_seeds == 100 and options == {"last": 50, "metric": "length"}
+    once, _ = example_sweep("dyna_maze_n_step_sarsa.toml", grid={"n": ns}, episodes=1)
+    changed = (once.q != 0).sum(axis=(2, 3))  # (cells, runs)
+    assert (changed[0] == 1).all()  # one-step SARSA: the last action only
+    assert ((changed[1] >= 1) & (changed[1] <= 4)).all() and ((changed[2] >= 1) & (changed[2] <= 16)).all()
+    assert changed[0].mean() < changed[1].mean() < changed[2].mean()
+    # nothing is learned before the goal is first reached, so episode 1 is the same walk for every n
+    assert (sw.lengths[:, :, 0] == sw.lengths[0, :, 0]).all()
+    assert np.array_equal(sw.lengths[:, :, :1], once.lengths)
+    # episodes 2-10: 4-step SARSA needs at most 0.7 of SARSA's steps, 16-step fewer still; the
+    # standard errors are below 10 steps (means of about 100-300), every margin over 4 of them
+    m, s = mean_se(sw.lengths[:, :, 1:10].mean(axis=2))
+    assert m[1] < 0.7 * m[0] and m[1] - m[2] > 4 * np.hypot(s[1], s[2])
+    assert m[0] - m[1] > 4 * np.hypot(s[0], s[1])
