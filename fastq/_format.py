@@ -52,12 +52,18 @@ def format_seconds(seconds: float) -> str:
 
 
 def format_number(value: float, spec: str, unit: str = "") -> str:
-    """``value`` in the format ``spec`` followed by ``unit``; ``n/a`` when it is not finite.
+    """``value`` in the format ``spec`` followed by ``unit``; ``n/a`` when it is not finite; a
+    value that rounds to zero without its sign (the ``z`` option of Python 3.11's formats).
 
-    >>> format_number(0.12345, ".2f", " %"), format_number(float("inf"), ".2f")
-    ('0.12 %', 'n/a')
+    >>> format_number(0.12345, ".2f", " %"), format_number(float("inf"), ".2f"), format_number(-1e-9, ".4f")
+    ('0.12 %', 'n/a', '0.0000')
     """
-    return f"{value:{spec}}{unit}" if math.isfinite(value) else "n/a"
+    if not math.isfinite(value):
+        return "n/a"
+    text = f"{value:{spec}}"
+    if text.startswith("-") and not any(c in "123456789" for c in text.split("e")[0]):
+        text = text[1:]
+    return text + unit
 
 
 def format_value(value) -> str:

@@ -101,7 +101,8 @@ def request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_b
     learner = LEARNERS[algo]
     S, A, _ = mdp.shape
     steps = _steps_options(learner, mdp, agents, trace=trace, first_visit=first_visit, n=n, lam=lam, policy=policy,
-                           q_init=q_init, v_init=v_init, eval_every=eval_every, visits=visits)
+                           q_init=q_init, v_init=v_init, eval_every=eval_every, visits=visits, epsilon=epsilon,
+                           exploration=exploration, temperature=temperature)
     if not isinstance(record_loss, (bool, np.bool_)):
         raise _validate.ArgumentTypeError("record_loss", f"record_loss must be True or False, got {record_loss!r}")
     shown = "" if dtype == np.float64 else f", dtype={dtype.name!r}"
@@ -171,7 +172,8 @@ def request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_b
                     buffer=steps["buffer"], memory=needed)
 
 
-def _steps_options(learner, mdp, agents, *, trace, first_visit, n, lam, policy, q_init, v_init, eval_every, visits):
+def _steps_options(learner, mdp, agents, *, trace, first_visit, n, lam, policy, q_init, v_init, eval_every, visits,
+                   epsilon, exploration, temperature):
     """Check the arguments of the learners with more than one step, and of prediction: each
     applies to some learners only, and a learner that needs one has it.  Returns ``trace``,
     ``first_visit``, ``n`` (per agent, or None), the policy (or None) and the buffer size."""
@@ -195,6 +197,13 @@ def _steps_options(learner, mdp, agents, *, trace, first_visit, n, lam, policy, 
          "the prediction learners (control starts from q_init)")
     if learner.predicts and not (isinstance(q_init, (int, float)) and q_init == 0.0):
         raise _validate.ArgumentError("q_init", f"q_init applies to the control learners; {name} starts from v_init")
+    if learner.predicts:  # a prediction learner follows its policy: nothing of the behaviour's applies
+        for argument, given in (("epsilon", not (isinstance(epsilon, (int, float)) and epsilon == 0.1)),
+                                ("exploration", exploration != "epsilon_greedy"),
+                                ("temperature", not (isinstance(temperature, (int, float)) and temperature == 1.0))):
+            if given:
+                raise _validate.ArgumentError(argument, f"{argument} applies to the control learners; {name} follows "
+                                              "its policy (policy=...)")
     if learner.traces and visits:
         raise _validate.ArgumentError("alpha", f"alpha=visits(...) does not apply to {name} (a trace updates many "
                                       "values by one step size); give a number or a schedule")

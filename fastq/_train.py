@@ -89,7 +89,7 @@ def train(
         the multi-step control learners ``"n_step_sarsa"``, ``"sarsa_lambda"``, ``"q_lambda"``
         (Watkins's), ``"mc_control"``; the prediction learners ``"td"``, ``"n_step_td"``,
         ``"td_lambda"``, ``"mc_prediction"``, which learn the state values ``v`` of a given
-        ``policy`` (:mod:`fastq.kernels.multistep`, ``docs/algorithms.md``).
+        ``policy`` (:mod:`fastq.kernels.multistep`; ``docs/semantics.md``).
     agents : int, >= 1
         Number of independent agents; agent ``i`` uses the random stream ``(seed, i)``.
     episodes : int, >= 1
@@ -348,6 +348,7 @@ def _result(request: _request.Request, state, out, done, interrupted, evaluation
     if request.learner.predicts:  # V, and no Q: an (agents, S, 0) table
         v, table = table, np.zeros((agents, request.mdp.n_states, 0), dtype=request.dtype)
         extra["rms_error"] = out.rms_error[:, : done + 1]
+    if request.learner.name in ("mc_prediction", "mc_control"):
         meta["first_visit"] = request.first_visit
     if request.learner.traces:
         meta["trace"] = algos.TRACE_KINDS[request.trace]

@@ -42,7 +42,8 @@ def interquartile_mean(values) -> float:
     if n == 0:
         return float("nan")
     k = n // 4
-    return float(x[k:n - k].mean())
+    with np.errstate(invalid="ignore"):  # inf - inf among diverging values: nan, as the mean's
+        return float(x[k:n - k].mean())
 
 
 def bootstrap_ci(values, *, resamples: int = BOOTSTRAP_RESAMPLES, confidence: float = 0.95,
@@ -52,7 +53,8 @@ def bootstrap_ci(values, *, resamples: int = BOOTSTRAP_RESAMPLES, confidence: fl
     ``resamples`` means of ``n`` values drawn with replacement (numpy's ``default_rng(seed)``,
     drawn in blocks of at most ``2**22`` indices, so the memory stays bounded and the numbers
     depend only on the arguments); the interval runs from the ``(1 - confidence) / 2`` to the
-    ``(1 + confidence) / 2`` quantile of those means.  ``(nan, nan)`` for no values.
+    ``(1 + confidence) / 2`` quantile of those means.  ``(nan, nan)`` for no values, or for
+    values not all finite (a diverging learner's): their means have no interval.
 
     Parameters
     ----------
@@ -79,7 +81,7 @@ def bootstrap_ci(values, *, resamples: int = BOOTSTRAP_RESAMPLES, confidence: fl
     confidence = _validate.real("confidence", confidence, low=0.0, high=1.0, low_closed=False, high_closed=False)
     x = np.asarray(values, dtype=np.float64).ravel()
     n = x.size
-    if n == 0:
+    if n == 0 or not np.isfinite(x).all():
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     means = np.empty(resamples)

@@ -34,3 +34,10 @@ def test_rows_and_tables_align():
     assert f.row("label", "v") == "label" + " " * (f.LABEL_WIDTH - 5) + "v"
     assert f.table([("a", "bb", ""), ("ccc", "d", "")]) == ["a    bb", "ccc  d"]
     assert f.table([]) == []
+
+
+def test_a_number_that_rounds_to_zero_prints_without_a_sign():
+    assert f.format_number(-0.00004, ".4f") == "0.0000"
+    assert f.format_number(-0.0, ".2f", " %") == "0.00 %"
+    assert f.format_number(-0.00006, ".4f") == "-0.0001"
+    assert f.format_number(-1e-9, ".2e") == "-1.00e-09"

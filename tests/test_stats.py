@@ -53,3 +53,15 @@ def test_bootstrap_bad_input(kwargs, error, message):
     with pytest.raises(error, match=message) as info:
         bootstrap_ci([1.0, 2.0], **kwargs)
     assert info.value.argument == next(iter(kwargs))
+
+
+def test_values_not_all_finite_have_no_interval_and_no_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for values in ([1.0, np.inf, 2.0], [1.0, np.nan], [np.inf, -np.inf, 0.0, 1.0]):
+            low, high = bootstrap_ci(values, resamples=50)
+            assert np.isnan(low) and np.isnan(high)
+        assert np.isnan(interquartile_mean([np.inf, -np.inf, 0.0, 1.0, np.inf, -np.inf]))
+        assert interquartile_mean([np.inf, 1.0, 2.0, 3.0]) == 2.5

@@ -222,6 +222,9 @@ def test_thread_and_prefix_invariance(algo, kwargs):
     ("td_lambda", {"policy": [0] * 21, "lam": 0.5, "alpha": fastq.visits(1.0)}, "alpha", "visits"),
     ("td", {"policy": [0] * 21, "eval_every": 2}, "eval_every", "control learners"),
     ("td", {"policy": [0] * 21, "q_init": 1.0}, "q_init", "v_init"),
+    ("td", {"policy": [0] * 21, "epsilon": 0.5}, "epsilon", "td follows its policy"),
+    ("mc_prediction", {"policy": [0] * 21, "exploration": "softmax"}, "exploration", "follows its policy"),
+    ("td_lambda", {"policy": [0] * 21, "lam": 0.5, "temperature": 2.0}, "temperature", "follows its policy"),
     ("n_step_td", {"policy": [0] * 21, "n": 0}, "n", "n must be in the range 1 <= value"),
     ("td_lambda", {"policy": [0] * 21, "lam": 1.5}, "lam", "lam must be"),
     ("td", {"policy": np.full((21, 2), 0.3)}, "policy", "sum to 1"),
@@ -234,6 +237,14 @@ def test_bad_arguments_name_themselves(algo, kwargs, argument, message):
     with pytest.raises((ValueError, TypeError), match=message) as info:
         fastq.train(env, algo, agents=2, episodes=2, **kwargs)
     assert info.value.argument == argument
+
+
+def test_meta_says_first_or_every_visit_of_the_monte_carlo_learners_only():
+    uniform = dict(agents=2, episodes=2, policy="uniform")
+    assert fastq.train(WALK, "mc_prediction", **uniform).meta["first_visit"] is False
+    assert fastq.train(WALK, "mc_prediction", first_visit=True, **uniform).meta["first_visit"] is True
+    assert fastq.train(CLIFF, "mc_control", agents=2, episodes=2, backend="numpy").meta["first_visit"] is True
+    assert "first_visit" not in fastq.train(WALK, "td", backend="numpy", **uniform).meta
 
 
 def test_the_ring_mask_wraps_as_the_modulo_of_a_power_of_two_and_leaves_shorter_positions_alone():
