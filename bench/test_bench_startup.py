@@ -2,7 +2,8 @@
 or, with the on-disk cache filled, loads it; and ``fastq bench`` from a fresh process.
 
 - Compile (``FASTQ_CACHE=0``): every fresh process compiles; one process per learner, each the
-  first call of that learner in its process (64 agents x 10 episodes on FrozenLake-8x8).
+  first call of that learner in its process (64 agents x 10 episodes on FrozenLake-8x8, the
+  learner's default arguments: :func:`fastq.algos.default_arguments`).
 - Cache load (the default: the cache is on; here in a new temporary ``NUMBA_CACHE_DIR``): a
   first process compiles and writes the cache (kept in ``extra_info["compiling_process"]``),
   then fresh processes load it (the benchmarked rounds).
@@ -30,8 +31,9 @@ import json, sys, time
 t = time.perf_counter()
 import fastq
 imported = time.perf_counter() - t
+from fastq.algos import default_arguments
 t = time.perf_counter()
-res = fastq.train("FrozenLake-8x8", sys.argv[1], agents=64, episodes=10)
+res = fastq.train("FrozenLake-8x8", sys.argv[1], agents=64, episodes=10, **default_arguments(sys.argv[1]))
 first = time.perf_counter() - t
 print(json.dumps({"import": imported, "first_train": first, "compile": res.meta["compile_time"]}))
 """
