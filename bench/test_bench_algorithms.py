@@ -41,7 +41,7 @@ def test_algorithm(benchmark, algo, backend):
         fastq.train, args=(MODEL, algo),
         kwargs=dict(agents=agents, episodes=EPISODES if numba else REFERENCE_EPISODES, backend=backend,
                     **SETTINGS, **arguments(algo)),
-        rounds=3 if numba else 1, warmup_rounds=1 if numba else 0,
+        rounds=5 if numba else 1, warmup_rounds=1 if numba else 0,
     )
     rate = record(benchmark, group, "numba" if numba else "numpy reference", res.agent_steps)
     if numba:

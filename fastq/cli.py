@@ -206,8 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "apart): Q-learning against the numpy reference and a Python loop over "
                     "Gymnasium, every algorithm against its reference, 1 thread against all, a "
                     "1-agent job, scaling in agents and in grid size. Ratios come from this run. The "
-                    "first run in a process compiles every kernel (printed apart); FASTQ_CACHE=1 "
-                    "keeps them on disk for the next one.")
+                    "first run compiles every kernel (printed apart) and keeps them in numba's on-disk "
+                    "cache for the next one (FASTQ_CACHE=0: no cache).")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", dest="full", action="store_false", default=False,
                       help="the short version: seconds per group once compiled (default)")
