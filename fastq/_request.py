@@ -273,7 +273,7 @@ def memory_bytes(learner: algos.Learner, mdp, agents: int, episodes: int, *, dty
     works on arrays of a few rows per agent at every step.
 
     :func:`train` refuses a request above 80 % of the available memory with this estimate,
-    before anything is allocated; ``tests/test_train.py`` checks that it bounds the peak.
+    before anything is allocated; ``tests/test_request.py`` checks that it bounds the peak.
 
     Examples
     --------

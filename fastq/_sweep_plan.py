@@ -374,16 +374,19 @@ class Plan:
                 "backend": shared.get("backend", "numba"), **group.sizes}
 
     def result_bytes(self) -> int:
-        """Memory of the :class:`fastq.SweepResult`: per (cell, seed) the per-episode outputs,
-        ``q`` (float64), the learner's extra tables (Double Q's two) and the evaluations; plus
-        the manifest's entry of each seed."""
+        """Memory of the :class:`fastq.SweepResult`: per (cell, seed) the per-episode outputs
+        (the loss and the RMS error of V too, where recorded), ``q`` (float64) or ``v``, the
+        learner's extra tables (Double Q's two) and the evaluations; plus the manifest's entry of
+        each seed."""
         total = len(self.roots) * SEED_BYTES
         for group in self.groups:
             settings = self._settings(group)
             S, A, _ = settings["mdp"].shape
-            extra = 2 * settings["dtype"].itemsize if settings["learner"].double_tables else 0
-            every = settings["eval_every"]
-            per_agent = self.episodes * 13 + S * A * (8 + extra) + (self.episodes // every * 16 if every else 0)
+            learner, every = settings["learner"], settings["eval_every"]
+            extra = 2 * settings["dtype"].itemsize if learner.double_tables else 0
+            table = 8 * S + 8 * (self.episodes + 1) if learner.predicts else S * A * (8 + extra)  # v and rms_error, or q
+            per_agent = self.episodes * 13 + table + (self.episodes // every * 16 if every else 0)
+            per_agent += 8 * self.episodes * settings.get("record_loss", False)
             total += len(group.cells) * len(self.roots) * per_agent
         return total
 

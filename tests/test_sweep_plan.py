@@ -130,6 +130,11 @@ def test_the_memory_estimates_count_each_learners_tables():
     assert double.result_bytes() - q.result_bytes() == 5 * 2 * 16 * 4 * 8
     evaluated = plan(seeds=5, episodes=20, eval_every=5)
     assert evaluated.result_bytes() - q.result_bytes() == 5 * 4 * 16  # 4 checkpoints, two float64
+    losses = plan(seeds=5, episodes=20, record_loss=True)
+    assert losses.result_bytes() - q.result_bytes() == 5 * 20 * 8  # one float64 per episode
+    td = plan(seeds=5, episodes=20, algo="td", policy="uniform")
+    # V (16 float64) and the RMS error (21 float64) per seed instead of Q (16 x 4 float64)
+    assert td.result_bytes() - q.result_bytes() == 5 * (16 * 8 + 21 * 8 - 16 * 4 * 8)
     mdp = fastq.make("FrozenLake-4x4").mdp
     for p, algo in ((q, "q_learning"), (double, "double_q")):  # a chunk's agent: what train() holds
         assert p.agent_bytes() == _request.memory_bytes(fastq.algos.LEARNERS[algo], mdp, 1, 20)
