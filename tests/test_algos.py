@@ -70,3 +70,23 @@ def test_train_refuses_invalid_hyperparameters(kwargs, exc, pattern):
     kwargs = {"algo": "q_learning", **kwargs}
     with pytest.raises(exc, match=pattern):
         fastq.train("FrozenLake-4x4", kwargs.pop("algo"), agents=3, episodes=5, **kwargs)
+
+
+@pytest.mark.parametrize("algo", ["q_learning", "double_q"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_initial_tables_hold_q_init_zero_on_terminal_states_and_minus_inf_on_disallowed_actions(algo, dtype):
+    # 3 states x 3 actions: state 2 terminal; action 2 not allowed in state 0
+    next_state = np.array([[[1], [2], [0]], [[2], [0], [1]], [[2], [2], [2]]])
+    allowed = np.ones((3, 3), bool)
+    allowed[0, 2] = allowed[2, 1] = False  # a disallowed action of a terminal state is 0 like the rest of its row
+    mdp = fastq.TabularMDP(next_state, np.ones((3, 3, 1)), np.zeros((3, 3, 1)), [False, False, True], [1, 0, 0],
+                           allowed=allowed)
+    init = np.array([0.5, -2.0])
+    state = fastq.algos.LEARNERS[algo].allocate(mdp, init, np.dtype(dtype), visits=False)
+    copies = 2 if algo == "double_q" else 1
+    tables = (state.q_ab if algo == "double_q" else state.q).reshape(2, copies, 3, 3)
+    for agent, value in enumerate(init):
+        expected = np.array([[value, value, -np.inf], [value, value, value], [0.0, 0.0, 0.0]], dtype=dtype)
+        for copy in range(copies):
+            np.testing.assert_array_equal(tables[agent, copy], expected)
+    assert tables.dtype == np.dtype(dtype)
