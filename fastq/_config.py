@@ -18,7 +18,7 @@ compiles, or loads the kernel from the cache, and :func:`fastq.warmup` does it o
 - Each kernel's cache entry is keyed by its source file, its compile-time constants and
   :data:`KERNEL_FINGERPRINT`, a hash of every module whose code is inlined into the kernels,
   so changing any of them recompiles (numba alone would notice only the kernel's own file).
-- :func:`threads` sets the number of threads for a block of code and restores it after.
+- :func:`max_threads` is the number of threads numba was started with.
 - Under ``NUMBA_DISABLE_JIT=1`` every kernel runs as Python (slowly, for debugging): the same
   numbers, no cache, no compilation (:func:`jit`; the LLVM intrinsics have Python twins in
   :mod:`fastq.kernels._llvm`).
@@ -31,7 +31,6 @@ import functools
 import hashlib
 import os
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import numba
@@ -66,7 +65,7 @@ def _fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-#: See :func:`_fingerprint`; a closure constant of every learner kernel, hence in its cache key.
+#: See :func:`_fingerprint`; part of every kernel's cache key (``_SafeCache._index_key``).
 KERNEL_FINGERPRINT: str = _fingerprint()
 
 _warned: list = []
@@ -135,14 +134,16 @@ def _cache_class():
                 return None
 
         def _index_key(self, sig, codegen):
-            # A kernel built by a factory (fastq.kernels.learners) is fully determined by its
-            # source fingerprint and variant, given as ``__fastq_key__``: numba's own key would
-            # pickle the closure's cells, the helpers it calls among them, differently in every
-            # process.
+            # Every key holds KERNEL_FINGERPRINT: numba's own key covers a kernel's bytecode
+            # only, not the helpers of other modules that it inlines.  A kernel built by a
+            # factory (fastq.kernels.learners) is determined by the fingerprint and its variant,
+            # given as ``__fastq_key__``: numba's key would pickle the closure's cells, the
+            # helpers it calls among them, differently in every process.
             key = getattr(self._py_func, "__fastq_key__", None)
             if key is None:
-                return super()._index_key(sig, codegen)
-            return sig, codegen.magic_tuple(), (hashlib.sha256(key.encode()).hexdigest(),)
+                sig, magic, hashes = super()._index_key(sig, codegen)
+                return sig, magic, (*hashes, KERNEL_FINGERPRINT)
+            return sig, codegen.magic_tuple(), (hashlib.sha256(f"{KERNEL_FINGERPRINT} {key}".encode()).hexdigest(),)
 
         def save_overload(self, sig, data):
             try:
@@ -194,26 +195,3 @@ def _python(py_func):
 def max_threads() -> int:
     """Number of threads numba was started with (``NUMBA_NUM_THREADS``, default: every core)."""
     return int(numba.config.NUMBA_NUM_THREADS)
-
-
-@contextlib.contextmanager
-def threads(n: int | None) -> Iterator[int]:
-    """Run the enclosed block with ``n`` numba threads (``None``: all of them).
-
-    Yields the number of threads in effect.  The previous setting is restored on exit, also when
-    the block raises.
-
-    Examples
-    --------
-    >>> from fastq._config import threads
-    >>> with threads(1) as n:
-    ...     n
-    1
-    """
-    previous = numba.get_num_threads()
-    n = max_threads() if n is None else int(n)
-    numba.set_num_threads(n)
-    try:
-        yield n
-    finally:
-        numba.set_num_threads(previous)

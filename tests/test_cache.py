@@ -109,6 +109,29 @@ def test_the_kernel_fingerprint_covers_every_inlined_module():
     assert len(_config.KERNEL_FINGERPRINT) == 16 and _config.KERNEL_FINGERPRINT == _config._fingerprint()
 
 
+def test_every_kernels_cache_key_holds_the_fingerprint(monkeypatch):
+    # numba's own key covers a kernel's bytecode only: a rollout kernel (fastq.kernels.rollouts)
+    # inlines helpers of other modules, whose changes must recompile it too.
+    from fastq import _config
+    from fastq.kernels import rollouts
+
+    class Codegen:
+        def magic_tuple(self):
+            return ("target",)
+
+    plain = _config._cache_class()(rollouts.epsilon_greedy_batch.py_func)
+    assert plain._index_key((), Codegen())[2][-1] == _config.KERNEL_FINGERPRINT
+
+    def factory_kernel():
+        pass
+
+    factory_kernel.__fastq_key__ = "variant"
+    made = _config._cache_class()(factory_kernel)
+    first = made._index_key((), Codegen())
+    monkeypatch.setattr(_config, "KERNEL_FINGERPRINT", "another source")
+    assert made._index_key((), Codegen()) != first
+
+
 RUN = """
 def run(algo):
     # The exact greedy value of the control learners; the RMS error of V of the prediction ones.

@@ -92,7 +92,7 @@ from .._interface import (DOUBLE_Q, DUTCH, DYNA_Q, EXPECTED_SARSA, MC_CONTROL, M
 from ..rng import SLOT_LEARNER, SLOT_NOISE, SLOT_PLANNING, SLOT_POLICY, SLOT_RESET, SLOT_TRANSITION
 from ._llvm import prefetch
 from .multistep import (cut_traces, dutch_step, flush, n_step_return, record, ring_mask, rms_error, sample_policy,
-                        trace_step, update)
+                        step_size, trace_step, update)
 from .policy import (epsilon_greedy, epsilon_greedy_table, expected_value, gaussian, greedy, greedy_table, outcome,
                      q_max, sample_start, softmax_action)
 from .rng import COUNTER_STEP, bounded, counter, draw, explore_threshold, mix64, slot_offset, uniform
@@ -127,24 +127,6 @@ def schedule_value(table, row, e):
 
 
 @njit(**KERNEL)
-def step_size(alpha, power, counts, index, VISITS):
-    """``alpha``, or ``1 / n ** power`` after counting this update of the pair at ``counts[index]``.
-
-    Powers 1 and 1/2 use a division and a square root (exact in IEEE arithmetic), so the
-    reference agrees bit for bit; other powers go through ``pow``.
-    """
-    if not VISITS:
-        return alpha
-    n = counts[_u(index)] + 1
-    counts[_u(index)] = n
-    if power == 1.0:
-        return 1.0 / n
-    if power == 0.5:
-        return 1.0 / np.sqrt(np.float64(n))
-    return np.float64(n) ** -power
-
-
-@njit(**KERNEL)
 def plan(q, counts, model_next, model_reward, seen, n_seen, terminal, i, s, a, s2, r,
          gamma, alpha, power, visits, planning_steps, planning_key, S, A):
     """Dyna-Q: record ``(s, a) -> (r, s2)`` in agent ``i``'s model, then ``planning_steps``
@@ -163,9 +145,7 @@ def plan(q, counts, model_next, model_reward, seen, n_seen, terminal, i, s, a, s
         pr = model_reward[_u(index)]
         bootstrap = pr + gamma * q_max(q, (i * S + ps2) * A, A)
         target = pr if terminal[_u(ps2)] else bootstrap
-        p_alpha = alpha
-        if visits:
-            p_alpha = step_size(alpha, power, counts, index, True)
+        p_alpha = step_size(alpha, power, counts, index, visits)
         q_sa = q[_u(index)]
         q[_u(index)] = q_sa + p_alpha * (target - q_sa)
 
@@ -193,7 +173,7 @@ def retired(lane):
                 lane.threshold, lane.epsilon, lane.temperature, lane.power, lane.decay, lane.n, 0, 0.0, 0.0, 0, False)
 
 
-def _build(variant: Variant, fingerprint: str):
+def _build(variant: Variant):
     """The kernel of one variant (see :func:`learner`).
 
     A lane's step, ``advance``, is a function of its own, built here with the variant's options
@@ -202,10 +182,11 @@ def _build(variant: Variant, fingerprint: str):
     code, once per lane.
     """
     ALGO, SOFTMAX, TIE, VISITS, NOISY, MASKED, ACTIONS, OUTCOMES, LANES, PREFETCH, TRACE, FIRST_VISIT, LOSS = variant
+    if not 1 <= LANES <= MAX_LANES:  # the kernel below writes out at most MAX_LANES lanes
+        raise ValueError(f"a kernel has 1 to {MAX_LANES} lanes, got {LANES}")
     PREDICT = ALGO in PREDICTION  # learns V(s) of a fixed policy
     TRACED = ALGO in TRACES
     AHEAD = ALGO in (SARSA, N_STEP_SARSA, SARSA_LAMBDA, Q_LAMBDA)  # the action is chosen a step ahead
-    FINGERPRINT = fingerprint  # part of the on-disk cache key: a changed kernel source recompiles
 
     @njit(inline="always", **KERNEL)
     def choose(q, row, s, x, lane, model, A):
@@ -344,7 +325,7 @@ def _build(variant: Variant, fingerprint: str):
         and start the lane's next episode, or its next agent (``nxt``), or retire the lane.
         ``tables``: the flat views of the learner's tables; ``sizes``: S, A, K and their kin."""
         q, q_ab, v, counts, model_next, model_reward, trace, policy_threshold = tables
-        S, actions, outcomes_, block, rows, ring = sizes
+        S, actions, outcomes_, rows, ring = sizes
         if ACTIONS:  # the sizes as constants where the variant fixes them
             A = ACTIONS
         else:
@@ -428,17 +409,9 @@ def _build(variant: Variant, fingerprint: str):
 
 
     def kernel(model, hyper, keys, episode_start, episode_stop, state, out, agent_start, agent_stop):
-        if not FINGERPRINT or agent_start >= agent_stop or episode_start >= episode_stop:
+        if agent_start >= agent_stop or episode_start >= episode_stop:
             return
-        S = model.n_states
-        if ACTIONS:
-            A = ACTIONS
-        else:
-            A = model.n_actions
-        if OUTCOMES:
-            K = OUTCOMES
-        else:
-            K = model.n_outcomes
+        S, A = model.n_states, model.n_actions
         q = state.q.reshape(state.q.size)
         q_ab = state.q_ab.reshape(state.q_ab.size)
         v = state.v.reshape(state.v.size)
@@ -447,24 +420,22 @@ def _build(variant: Variant, fingerprint: str):
         model_reward = state.model_reward.reshape(state.model_reward.size)
         trace = state.trace.reshape(state.trace.size)
         policy_threshold = hyper.policy_threshold.reshape(hyper.policy_threshold.size)
-        block = 3 * K - 1  # a constant when K is (see fastq._interface.Model)
         rows = S if PREDICT else S * A  # the size of an agent's table
-        a_ = A + 0  # plain values for the helpers: compiled once for every variant (see advance)
         tables = (q, q_ab, v, counts, model_next, model_reward, trace, policy_threshold)
-        sizes = (S, A, K, block, rows, ring_mask(state.steps.shape[1]))
+        sizes = (S, A, model.n_outcomes, rows, ring_mask(state.steps.shape[1]))
 
         # Every lane steps in turn; a lane whose agent is done takes the next agent of the
         # range, and retires when none is left.  Lanes beyond the range's agents never start.
-        lane0 = begin(agent_start, episode_start, model, hyper, keys, S, a_, rows)
+        lane0 = begin(agent_start, episode_start, model, hyper, keys, S, A, rows)
         lane1 = lane2 = lane3 = lane0
         if LANES >= 2:
-            lane1 = begin(min(agent_start + 1, agent_stop - 1), episode_start, model, hyper, keys, S, a_, rows)
+            lane1 = begin(min(agent_start + 1, agent_stop - 1), episode_start, model, hyper, keys, S, A, rows)
             lane1 = lane1 if agent_start + 1 < agent_stop else retired(lane1)
         if LANES >= 3:
-            lane2 = begin(min(agent_start + 2, agent_stop - 1), episode_start, model, hyper, keys, S, a_, rows)
+            lane2 = begin(min(agent_start + 2, agent_stop - 1), episode_start, model, hyper, keys, S, A, rows)
             lane2 = lane2 if agent_start + 2 < agent_stop else retired(lane2)
         if LANES >= 4:
-            lane3 = begin(min(agent_start + 3, agent_stop - 1), episode_start, model, hyper, keys, S, a_, rows)
+            lane3 = begin(min(agent_start + 3, agent_stop - 1), episode_start, model, hyper, keys, S, A, rows)
             lane3 = lane3 if agent_start + 3 < agent_stop else retired(lane3)
         nxt = min(agent_start + LANES, agent_stop)
         running = True
@@ -490,7 +461,7 @@ def _build(variant: Variant, fingerprint: str):
                 running = running or lane3.live
 
     kernel.__name__ = kernel.__qualname__ = "learner"
-    kernel.__fastq_key__ = f"{fingerprint} {tuple(variant)}"  # its on-disk cache key (fastq._config)
+    kernel.__fastq_key__ = str(tuple(variant))  # its on-disk cache key, with the fingerprint (fastq._config)
     return _config.jit(kernel)
 
 
@@ -516,5 +487,5 @@ def learner(variant: Variant):
     """
     kernel = _KERNELS.get(variant)
     if kernel is None:
-        kernel = _KERNELS[variant] = _build(variant, _config.KERNEL_FINGERPRINT)
+        kernel = _KERNELS[variant] = _build(variant)
     return kernel

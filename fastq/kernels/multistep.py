@@ -83,18 +83,28 @@ def n_step_return(steps, i, tau, last, ring, gamma, bootstrap):
 
 
 @njit(**KERNEL)
+def step_size(alpha, power, counts, index, VISITS):
+    """``alpha``, or ``1 / n ** power`` after counting this update of the pair at ``counts[index]``.
+
+    Powers 1 and 1/2 use a division and a square root (exact in IEEE arithmetic), so the
+    reference agrees bit for bit; other powers go through ``pow``.
+    """
+    if not VISITS:
+        return alpha
+    n = counts[_u(index)] + 1
+    counts[_u(index)] = n
+    if power == 1.0:
+        return 1.0 / n
+    if power == 0.5:
+        return 1.0 / np.sqrt(np.float64(n))
+    return np.float64(n) ** -power
+
+
+@njit(**KERNEL)
 def update(table, counts, index, target, alpha, power, visits):
     """``table[index] += alpha * (target - table[index])``, ``alpha`` from the visit count when
-    ``visits`` (:func:`fastq.kernels.learners.step_size`); the squared error ``(target - old)**2``."""
-    if visits:
-        n = counts[_u(index)] + 1
-        counts[_u(index)] = n
-        if power == 1.0:
-            alpha = 1.0 / n
-        elif power == 0.5:
-            alpha = 1.0 / np.sqrt(np.float64(n))
-        else:
-            alpha = np.float64(n) ** -power
+    ``visits`` (:func:`step_size`); the squared error ``(target - old)**2``."""
+    alpha = step_size(alpha, power, counts, index, visits)
     old = table[_u(index)]
     error = target - old
     table[_u(index)] = old + alpha * error

@@ -15,8 +15,8 @@ import math
 
 import numpy as np
 
-from .._interface import (DUTCH, MC_CONTROL, MC_PREDICTION, N_STEP_SARSA, N_STEP_TD, PREDICTION, Q_LAMBDA, REPLACING,
-                          SARSA_LAMBDA, TD, TD_LAMBDA)
+from .._interface import (BUFFERED, DUTCH, MC_CONTROL, MC_PREDICTION, N_STEP_SARSA, PREDICTION, Q_LAMBDA, REPLACING,
+                          SARSA_LAMBDA, TD, TRACES)
 from ..rng import SLOT_NOISE, SLOT_POLICY, SLOT_RESET, SLOT_TRANSITION
 from .policy import act, expected_value, gaussian, outcome, sample_start
 from .rng import draw, draw_index, uniform
@@ -67,7 +67,7 @@ def learn_agent(variant, model, hyper, key, i, episode_start, episode_stop, stat
     A = model.n_actions
     table = state.v[i] if predict else state.q[i]          # (S,) or (S, A), updated in place
     counts = state.counts[i] if visits else None
-    trace = state.trace[i] if algo in (TD_LAMBDA, SARSA_LAMBDA, Q_LAMBDA) else None
+    trace = state.trace[i] if algo in TRACES else None
     gamma, lam = np.float64(hyper.gamma[i]), np.float64(hyper.lam[i])
     decay = gamma * lam
     n = int(hyper.n[i])
@@ -116,7 +116,7 @@ def learn_agent(variant, model, hyper, key, i, episode_start, episode_stop, stat
                 target = r if ends else r + gamma * np.float64(table[s2])
                 loss += update(table, counts, (s,), target, alpha, power, visits)
                 updates += 1
-            elif algo in (TD_LAMBDA, SARSA_LAMBDA, Q_LAMBDA):
+            elif algo in TRACES:
                 if predict:
                     value = 0.0 if ends else np.float64(table[s2])
                 elif algo == SARSA_LAMBDA:
@@ -156,7 +156,7 @@ def learn_agent(variant, model, hyper, key, i, episode_start, episode_stop, stat
                             trace[flat(j)] = 0.0
                 loss += delta * delta
                 updates += 1
-            elif algo in (N_STEP_TD, MC_PREDICTION, N_STEP_SARSA, MC_CONTROL):
+            elif algo in BUFFERED:
                 steps.append((s, a, r))
                 tau = t - n + 1
                 if algo not in (MC_PREDICTION, MC_CONTROL) and not cut and tau >= 0:

@@ -368,7 +368,7 @@ def test_the_kernel_inlines_its_helpers_and_counts_no_references(monkeypatch):
 
     monkeypatch.setattr(_config, "CACHE", False)
     variant = _dispatch.variant(0, fastq.make("FrozenLake-8x8").mdp, softmax=False, tie_random=True, visits=False)
-    kernel = learners._build(variant, _config.KERNEL_FINGERPRINT)
+    kernel = learners._build(variant)
     monkeypatch.setattr(learners, "_KERNELS", {variant: kernel})
     fastq.train("FrozenLake-8x8", agents=2, episodes=1)  # compiles the fresh kernel
     (asm,) = [kernel.inspect_asm(sig) for sig in kernel.signatures]
