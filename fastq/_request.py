@@ -62,7 +62,7 @@ class Request:
     eval_every: int | None
     backend: str
     dtype: np.dtype
-    threads: int | None
+    threads: int  # those the run uses: every thread by default, one for the numpy reference
     progress: bool
     trace: int
     first_visit: bool
@@ -94,6 +94,7 @@ def request(env, algo, *, agents, episodes, alpha, gamma, epsilon, q_init, tie_b
     _validate.choice("backend", backend, BACKENDS)
     if threads is not None:
         threads = _validate.integer("threads", threads, low=1, high=_config.max_threads())
+    threads = (threads or _config.max_threads()) if backend == "numba" else 1  # the reference runs on one
     if not isinstance(progress, (bool, np.bool_)):
         raise _validate.ArgumentTypeError("progress", f"progress must be True or False, got {progress!r}")
     progress = _terminal.want_progress(progress)

@@ -178,7 +178,7 @@ class Group:
     def __init__(self, env, algo, shared, per_agent_names):
         self.env, self.algo, self.shared = env, algo, shared
         self.per_agent = {name: [] for name in per_agent_names}
-        self.sizes: dict = {}  # the sizes of its train() calls that its memory depends on (set by the check)
+        self.sizes: dict = {}  # what sizes its train() calls' memory (set by Plan._check)
         self.cells: list[int] = []
 
 
@@ -352,7 +352,10 @@ class Plan:
         everyone = range(len(group.cells))
         try:
             request = _train.check_arguments(group.env, group.algo, len(everyone), self.episodes, settings(everyone))
-            group.sizes = {"buffer": request.buffer, "record_loss": request.record_loss,
+            # What sizes its memory (the arguments of fastq._request.memory_bytes), as train() has them.
+            group.sizes = {"learner": request.learner, "mdp": request.mdp, "dtype": request.dtype,
+                           "visits": request.visits, "eval_every": request.eval_every, "backend": request.backend,
+                           "buffer": request.buffer, "record_loss": request.record_loss,
                            "policy_rows": len(request.hyper.true_values) if request.learner.predicts else 0}
         except (ValueError, TypeError):
             for p in everyone:  # the first cell at fault
@@ -364,15 +367,6 @@ class Plan:
             raise  # a setting shared by the whole group
 
     # -- sizes, manifest, tasks
-    def _settings(self, group: Group) -> dict:
-        """What a group's train() calls take that sizes their memory."""
-        shared = group.shared
-        alpha = shared.get("alpha", group.per_agent.get("alpha", [None])[0])
-        dtype = np.dtype(_validate.table_dtype("dtype", shared.get("dtype", "float64")))
-        return {"learner": algos.LEARNERS[group.algo], "mdp": group.env.mdp, "dtype": dtype,
-                "visits": isinstance(alpha, algos.visits), "eval_every": shared.get("eval_every"),
-                "backend": shared.get("backend", "numba"), **group.sizes}
-
     def result_bytes(self) -> int:
         """Memory of the :class:`fastq.SweepResult`: per (cell, seed) the per-episode outputs
         (the loss and the RMS error of V too, where recorded), ``q`` (float64) or ``v``, the
@@ -380,20 +374,20 @@ class Plan:
         each seed."""
         total = len(self.roots) * SEED_BYTES
         for group in self.groups:
-            settings = self._settings(group)
+            settings = group.sizes
             S, A, _ = settings["mdp"].shape
             learner, every = settings["learner"], settings["eval_every"]
             extra = 2 * settings["dtype"].itemsize if learner.double_tables else 0
             table = 8 * S + 8 * (self.episodes + 1) if learner.predicts else S * A * (8 + extra)  # v and rms_error, or q
             per_agent = self.episodes * 13 + table + (self.episodes // every * 16 if every else 0)
-            per_agent += 8 * self.episodes * settings.get("record_loss", False)
+            per_agent += 8 * self.episodes * settings["record_loss"]
             total += len(group.cells) * len(self.roots) * per_agent
         return total
 
     def agent_bytes(self) -> int:
         """Memory of one agent in a chunk: what its train() call holds
         (:func:`fastq._request.memory_bytes`), at most over the groups."""
-        return max(_request.memory_bytes(agents=1, episodes=self.episodes, **self._settings(group)) for group in self.groups)
+        return max(_request.memory_bytes(agents=1, episodes=self.episodes, **group.sizes) for group in self.groups)
 
     def manifest(self, chunk_agents: int) -> dict:
         n = len(self.roots)

@@ -25,7 +25,7 @@ import warnings
 
 import numpy as np
 
-from . import _config, _dispatch, _request, algos
+from . import _dispatch, _request, algos
 from ._interface import Outputs, kernel_model
 from ._platform import versions
 from .algos import ALGORITHMS
@@ -237,10 +237,14 @@ def check_arguments(env, algo: str, agents: int, episodes: int, settings: dict) 
 
 def _rms_error(v, hyper, terminal) -> np.ndarray:
     """Each agent's RMS error of ``v`` over the non-terminal states, summed in state order as the
-    kernels sum it (:func:`fastq.reference.multistep.rms_error`)."""
-    from .reference.multistep import rms_error
-
-    return np.array([rms_error(v[i], hyper.true_values[hyper.true_row[i]], terminal) for i in range(len(v))])
+    kernels sum it (:func:`fastq.reference.multistep.rms_error`): one state at a time over all
+    agents, with no temporary as large as the tables."""
+    live = np.flatnonzero(~terminal)
+    total = np.zeros(len(v))
+    for s in live:
+        d = v[:, s].astype(np.float64) - hyper.true_values[hyper.true_row, s]
+        total += d * d
+    return np.sqrt(total / live.size)
 
 
 def _first_block(request: _request.Request) -> int:
@@ -272,7 +276,6 @@ def _run_blocks(request: _request.Request, run, arguments: tuple, state, out):
     half-way through a block: it is rolled back to the block's start.
     """
     bar = _progress_bar(request.episodes, request.agents) if request.progress else None
-    threads = (request.threads or _config.max_threads()) if request.backend == "numba" else 1
     evaluations, eval_time, done, interrupted = [], 0.0, 0, False
     size, every = _first_block(request), request.eval_every
     started = time.perf_counter()
@@ -285,7 +288,7 @@ def _run_blocks(request: _request.Request, run, arguments: tuple, state, out):
             snapshot = [a.copy() for a in state] if request.backend == "numpy" else None
             tic = time.perf_counter()
             try:
-                run(*arguments, start, stop, state, out, threads=threads)
+                run(*arguments, start, stop, state, out, threads=request.threads)
             except KeyboardInterrupt:
                 if (out.lengths[:, start:stop] > 0).all():
                     done = stop
@@ -320,7 +323,7 @@ def _result(request: _request.Request, state, out, done, interrupted, evaluation
         "env_options": env.options() if isinstance(env, GridWorld) else None,
         "seed": int(request.seeds[0]) if request.scalar_seed else None,
         "backend": request.backend,
-        "threads": (request.threads or _config.max_threads()) if request.backend == "numba" else 1,
+        "threads": request.threads,
         "tie_break": request.tie_break,
         "exploration": request.exploration,
         "dtype": request.dtype.name,

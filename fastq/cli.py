@@ -50,10 +50,8 @@ import os
 import sys
 import warnings
 
-import numpy as np
-
 from . import _deprecation, _validate, config, report
-from ._store import atomic_write
+from ._store import MANIFEST, atomic_write
 from ._format import format_rate as _rate, format_slip, row, table
 from ._terminal import has_tqdm, isatty
 from ._validate import TABLE_DTYPES
@@ -298,7 +296,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     env = _call(make, args.env)
     if args.save is not None:  # refused before training, not after
         try:
-            npz_path(args.save)
+            saved = npz_path(args.save)
         except (ValueError, TypeError) as exc:
             raise _UsageError(f"--save: {exc}") from None
         _check_folder("--save", args.save)
@@ -329,7 +327,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             print(f"{PROG}: error: cannot write {args.save!r}: {reason}", file=sys.stderr)
             status = 1
         else:
-            print(row("saved", args.save if args.save.endswith(".npz") else args.save + ".npz"))
+            print(row("saved", saved))
     if args.plot is not None and result.episodes > 0:
         from .plot import learning_curves
 
@@ -500,7 +498,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                 if out is None:
                     raise
                 kept = (f"; the finished chunks are kept in {out!r}: run the same command again to resume"
-                        if os.path.isfile(os.path.join(out, "sweep.json")) else "")
+                        if os.path.isfile(os.path.join(out, MANIFEST)) else "")
                 print(f"{PROG}: error: cannot write the sweep to {out!r}: {_os_error(exc)}{kept}", file=sys.stderr)
                 return 1
             except WorkersStopped as exc:
@@ -509,8 +507,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     finally:
         if client is not None:
             client.close()
-    with np.errstate(invalid="ignore", over="ignore"):  # a diverging learner's inf and nan, shown as they are
-        print(report.format_sweep_summary(sw, metric, last=last))
+    print(report.format_sweep_summary(sw, metric, last=last))
     status = 0
     if args.plot is not None and sw.done.any():
         from .plot import learning_curves

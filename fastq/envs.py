@@ -401,12 +401,8 @@ def as_env(env):
     """
     if not isinstance(env, str):
         return env
-    try:
-        return make(env)
-    except ArgumentError as exc:
-        if exc.argument != "name":
-            raise
-        raise ArgumentError("env", str(exc)) from None
+    options(env)  # an unknown name: an error about env
+    return make(env)
 
 
 def as_mdp(env) -> TabularMDP:

@@ -202,7 +202,9 @@ def format_sweep_summary(sw, metric: str = "return", last: int | None = None) ->
                           "format_sweep_summary(sw, metric, last) or keywords")
         metric, last = ("return" if last is None else last), metric
     window = sw._window(last)
-    rows = sw.summary(metric, window)
+    quiet = {"invalid": "ignore", "over": "ignore"}  # a diverging learner's inf and nan, shown as they are
+    with np.errstate(**quiet):
+        rows = sw.summary(metric, window)
     meta = sw.meta
     timing = []
     if "agent_steps" in meta:
@@ -235,7 +237,8 @@ def format_sweep_summary(sw, metric: str = "return", last: int | None = None) ->
         table.append([str(row["cell"]), *values, str(row["seeds"]), number(row["mean"]), number(row["iqm"]), ci])
     lines += format_table_rows(table, header)
     if sw.done.any() and sw.n_cells > 1:
-        best = sw.best(metric, window)
+        with np.errstate(**quiet):
+            best = sw.best(metric, window)
         label = ", ".join(f"{a}={format_value(best[a])}" for a in sw.axes)
         lines += ["", f"best: cell {best['cell']} ({label}), mean {metric} {number(best['mean'])}"]
     if not sw.complete:
